@@ -7,12 +7,16 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/hw_spec.h"
+#include "cli/native.h"
+#include "cli/png.h"
 #include "cli/selftest.h"
+#include "workloads/workload.h"
 
 namespace {
 
@@ -40,6 +44,50 @@ int selftest(const std::string& png) {
       report->checksum.empty() ? "none" : report->checksum, report->commands, report->pixels,
       report->elapsed_ms, report->png.empty() ? "" : ", wrote " + report->png);
   return report->passed() ? 0 : kExitFailure;
+}
+
+int list_workloads() {
+  for (int i = 0; i < wl::workload_count(); ++i)
+    fmt::print("{:<12} {}\n", wl::workload_info(i).name, wl::workload_info(i).description);
+  return 0;
+}
+
+int write_json(const std::string& path, const nlohmann::json& j) {
+  std::ofstream out(path);
+  out << j.dump(2) << '\n';
+  if (!out) {
+    fmt::print(stderr, "gvirt: cannot write {}\n", path);
+    return kExitFailure;
+  }
+  return 0;
+}
+
+int native(const cli::NativeOptions& opt, const std::string& json, const std::string& shot) {
+  auto r = cli::run_native(opt);
+  if (!r) {
+    fmt::print(stderr, "gvirt native: {}\n", r.error());
+    return kExitFailure;
+  }
+  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} MMIO/frame\n",
+             r->workload, r->status, r->frames, r->seconds, r->fps, r->frame_checksum,
+             r->guest_checksum,
+             r->frames ? double(r->mmio.reads + r->mmio.writes + r->mmio.ggtt_reads +
+                                r->mmio.ggtt_writes) / r->frames
+                       : 0.0);
+  if (r->latency)
+    fmt::print("ELSP->completion: mean {:.1f} us, p50 {:.1f} us, p99 {:.1f} us ({} submissions)\n",
+               r->latency->mean_us, r->latency->p50_us, r->latency->p99_us, r->latency->count);
+  if (!json.empty()) {
+    nlohmann::json doc = {{"mode", "native"}, {"results", {cli::to_json(*r)}}};
+    if (int rc = write_json(json, doc)) return rc;
+  }
+  if (!shot.empty() && r->frame) {
+    if (auto w = cli::write_png(*r->frame, shot); !w) {
+      fmt::print(stderr, "gvirt native: {}\n", w.error());
+      return kExitFailure;
+    }
+  }
+  return r->status == "ok" ? 0 : kExitFailure;
 }
 
 int usage_error(std::string msg) {
@@ -79,6 +127,19 @@ int main(int argc, char** argv) {
   CLI::App* self = app.add_subcommand("selftest", "Run the GPU model's self-check.");
   self->add_option("--png", png, "Where to write the scanned-out frame")->capture_default_str();
 
+  app.add_subcommand("workloads", "List the workloads.");
+  cli::NativeOptions nopt;
+  std::string json_path, shot_path;
+  CLI::App* nat = app.add_subcommand("native", "Run a workload natively on the GPU model (no VM).");
+  nat->add_option("--workload", nopt.workload, "Workload to run (see 'gvirt workloads')")->required();
+  auto* frames = nat->add_option("--frames", nopt.frames, "Frames to render")->capture_default_str();
+  auto* secs = nat->add_option("--seconds", nopt.seconds, "Run for this many seconds instead");
+  frames->excludes(secs);
+  frames->check(CLI::Range(1u, 10000000u));
+  secs->check(CLI::PositiveNumber);
+  nat->add_option("--json", json_path, "Write the results as JSON (schema in docs/cli.md)");
+  nat->add_option("--screenshot", shot_path, "Write the last scanned-out frame as PNG");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,5 +152,11 @@ int main(int argc, char** argv) {
   }
   if (*spec) return hw_spec(json);
   if (*self) return selftest(png);
+  if (app.got_subcommand("workloads")) return list_workloads();
+  if (*nat) {
+    if (!wl::find_workload(nopt.workload.c_str()))
+      return usage_error(fmt::format("unknown workload '{}'; see 'gvirt workloads'", nopt.workload));
+    return native(nopt, json_path, shot_path);
+  }
   return usage_error("a subcommand is required: one of " + subcommand_names(app));
 }

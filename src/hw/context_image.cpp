@@ -32,14 +32,14 @@ EngineState load_state(const uint32_t* p) {
 
 uint32_t image_tail(const uint32_t* page) { return page[gen8::ctx::RING_TAIL]; }
 
+// Saves what the engine changes. RING_TAIL, RING_START, RING_CTL and the
+// second-stage slot belong to software: the driver may already have written
+// the next tail while this run completes, and a save must not undo it.
 void save_state(const EngineState& s, uint32_t* p) {
   namespace c = gen8::ctx;
   // The saved image restores normally next time.
   p[c::CONTEXT_CONTROL] = s.ctx_control & ~gen8::kCtxCtrlRestoreInhibit;
   p[c::RING_HEAD] = s.head;
-  p[c::RING_TAIL] = s.tail;
-  p[c::RING_START] = s.start;
-  p[c::RING_CTL] = s.ctl;
   p[c::CTX_TIMESTAMP] = s.ctx_timestamp;
   p[c::BB_ADDR_UDW] = static_cast<uint32_t>(s.bb_addr >> 32);
   p[c::BB_ADDR] = static_cast<uint32_t>(s.bb_addr);
@@ -47,7 +47,6 @@ void save_state(const EngineState& s, uint32_t* p) {
     p[kPdpSlots[i][0]] = static_cast<uint32_t>(s.pdp[i] >> 32);
     p[kPdpSlots[i][1]] = static_cast<uint32_t>(s.pdp[i]);
   }
-  p[c::SECOND_STAGE] = s.second_stage;
   p[c::INSTPM] = s.instpm;
   for (int i = 0; i < gen8::kNumGprs; ++i) {
     p[c::GPR0 + 2 * i] = static_cast<uint32_t>(s.gpr[i]);

@@ -1,0 +1,48 @@
+// `gvirt native`: a workload on the host build of the driver, on the GPU
+// model with no VM. This is the baseline every ratio is measured against.
+// Results are measured by the host: wall time, the checksum of the frame the
+// display engine scans out, and the model's own counters.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
+#include "hw/gpu.h"
+
+namespace cli {
+
+struct LatencyStats {
+  uint64_t count = 0;
+  double mean_us = 0, p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+struct RunResult {
+  std::string workload;
+  std::string status;  // "ok" or "error: ..."
+  uint32_t frames = 0;
+  double seconds = 0, fps = 0;
+  std::string frame_checksum, guest_checksum;  // 16-digit lowercase hex
+  bool vblank_limited = false;
+  uint64_t commands_executed = 0, pixels_written = 0;
+  hw::MmioStats mmio;  // accesses during the run, counted by the model
+  uint64_t submissions = 0, interrupts = 0;
+  std::optional<LatencyStats> latency;  // ELSP -> completion
+  std::optional<hw::Frame> frame;       // the last scanned-out frame
+};
+
+struct NativeOptions {
+  std::string workload;
+  uint32_t frames = 200;
+  double seconds = 0;  // > 0: run for this long instead of a frame count
+};
+
+// Fails (with one sentence) only when the model cannot be set up; a workload
+// failure is reported in RunResult::status.
+tl::expected<RunResult, std::string> run_native(const NativeOptions& opt);
+nlohmann::json to_json(const RunResult& r);
+
+}  // namespace cli

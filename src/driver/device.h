@@ -1,0 +1,105 @@
+// The GPU driver's device: PCI probe, graphics-memory management, buffer
+// objects, the per-engine HWSP and seqno, execlist tracking from the CSB, and
+// the interrupt bottom half. Freestanding: fixed-size state, no heap.
+#pragma once
+
+#include <cstdint>
+
+#include "common/gen8/layout.h"
+#include "driver/error.h"
+#include "driver/gm_alloc.h"
+#include "driver/platform.h"
+#include "driver/pv.h"
+
+namespace drv {
+
+struct Bo {
+  Pages pages;
+  uint64_t gm = 0;  // GGTT address; 0 when the object is not in the GGTT
+  uint64_t size = 0;
+  uint32_t* dwords() const { return static_cast<uint32_t*>(pages.cpu); }
+};
+
+enum BoFlags : unsigned {
+  kBoGgtt = 1u << 0,      // bind into the GGTT
+  kBoMappable = 1u << 1,  // in low GM: CPU-visible through the aperture
+};
+
+// Called with every ring and batch the driver submits (tests validate them).
+using EmitObserver = void (*)(void* user, int engine, bool ring, const uint32_t* dw, uint32_t n);
+
+struct DriverStats {
+  uint64_t submissions = 0;
+  uint64_t interrupts = 0;
+  uint64_t vblanks = 0;
+  uint64_t flips_done = 0;
+};
+
+class Device {
+ public:
+  Result<void> init(Platform& p);
+  void fini();
+  Platform& platform() { return *p_; }
+  const PvInfo& pv() const { return pv_; }
+
+  Result<Bo> create_bo(uint64_t bytes, unsigned flags);
+  void destroy_bo(Bo& bo);
+  // The aperture view of a mappable object.
+  uint8_t* aperture_ptr(const Bo& bo) { return p_->aperture() + bo.gm; }
+
+  // ---- completion and execlist tracking, per engine ----
+  uint32_t alloc_seqno(int engine) { return ++eng_[engine].last_seqno; }
+  uint64_t seqno_gm(int engine) const;
+  bool seqno_passed(int engine, uint32_t seqno) const;
+  Result<void> wait_seqno(int engine, uint32_t seqno, uint64_t timeout_ns);
+  // Waits until an ELSP write of `ctx_id` will be accepted, then writes it.
+  Result<void> elsp_submit(int engine, uint32_t ctx_id, uint64_t desc);
+  void set_emit_observer(EmitObserver fn, void* user) {
+    observer_ = fn;
+    observer_user_ = user;
+  }
+  void observe(int engine, bool ring, const uint32_t* dw, uint32_t n) {
+    if (observer_) observer_(observer_user_, engine, ring, dw, n);
+  }
+  uint32_t new_ctx_id() { return ++last_ctx_id_; }
+
+  // ---- interrupts ----
+  // The bottom half: reads and acknowledges the IIRs after an MSI.
+  void service_interrupts();
+  void enable_display_irq(int pipe, uint32_t bits);
+  const DriverStats& stats() const { return stats_; }
+  uint32_t flip_done_count(int pipe) const { return flip_done_[pipe]; }
+  bool engine_faulted(int engine) const { return eng_[engine].faulted; }
+
+ private:
+  struct Engine {
+    Bo hwsp;
+    uint32_t last_seqno = 0;
+    uint32_t csb_read = gen8::kCsbPtrEmpty;
+    uint32_t running = 0, pending = 0;  // context ids; 0 = none
+    bool faulted = false;
+  };
+  Result<void> probe();
+  // Returns whether an event showed `watch_id` starting (or lite-restored).
+  bool process_csb(int e, uint32_t watch_id);
+  volatile uint32_t* hwsp(int e) { return static_cast<volatile uint32_t*>(eng_[e].hwsp.pages.cpu); }
+  const volatile uint32_t* hwsp(int e) const {
+    return static_cast<const volatile uint32_t*>(eng_[e].hwsp.pages.cpu);
+  }
+
+  Platform* p_ = nullptr;
+  PvInfo pv_;
+  GmAllocator gm_;
+  Engine eng_[gen8::kNumEngines];
+  uint32_t last_ctx_id_ = 0;
+  uint32_t de_ier_[gen8::kNumPipes] = {};
+  uint32_t flip_done_[gen8::kNumPipes] = {};
+  DriverStats stats_;
+  EmitObserver observer_ = nullptr;
+  void* observer_user_ = nullptr;
+};
+
+// Dword index of the seqno in each engine's HWSP (outside the CSB mirror).
+inline constexpr uint32_t kHwspSeqno = 0x30;
+
+}  // namespace drv

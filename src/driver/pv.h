@@ -1,0 +1,23 @@
+// Everything paravirtual in the driver lives in pv.cpp, gated by the PV info
+// page at 0x78000: on bare hardware the page is absent and nothing here runs.
+#pragma once
+
+#include <cstdint>
+
+#include "driver/platform.h"
+
+namespace drv {
+
+struct PvInfo {
+  bool present = false;
+  uint32_t vgt_id = 0;
+  uint32_t caps = 0;
+  uint64_t mappable_base = 0, mappable_size = 0;
+  uint64_t hidden_base = 0, hidden_size = 0;
+  uint32_t fences = 0;
+};
+
+// Reads the PV info page; `present` is false on bare hardware.
+PvInfo pv_detect(Platform& p);
+
+}  // namespace drv
