@@ -14,6 +14,7 @@
 
 #include "cli/hw_spec.h"
 #include "cli/native.h"
+#include "cli/passthrough.h"
 #include "cli/png.h"
 #include "cli/selftest.h"
 #include "workloads/workload.h"
@@ -62,21 +63,30 @@ int write_json(const std::string& path, const nlohmann::json& j) {
   return 0;
 }
 
+int usage_error(std::string msg);
+
+void print_result(const cli::RunResult& r) {
+  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} MMIO/frame\n",
+             r.workload, r.status, r.frames, r.seconds, r.fps, r.frame_checksum, r.guest_checksum,
+             r.frames ? double(r.mmio.reads + r.mmio.writes + r.mmio.ggtt_reads + r.mmio.ggtt_writes) /
+                            r.frames
+                      : 0.0);
+  if (r.exits)
+    fmt::print("exits: {} mmio, {} pio, {} wait, {} ro_memslot ({:.1f} per frame); console log {}\n",
+               r.exits->mmio, r.exits->pio, r.exits->wait, r.exits->ro_memslot,
+               r.frames ? double(r.exits->total) / r.frames : 0.0, r.console_log);
+  if (r.latency)
+    fmt::print("ELSP->completion: mean {:.1f} us, p50 {:.1f} us, p99 {:.1f} us ({} submissions)\n",
+               r.latency->mean_us, r.latency->p50_us, r.latency->p99_us, r.latency->count);
+}
+
 int native(const cli::NativeOptions& opt, const std::string& json, const std::string& shot) {
   auto r = cli::run_native(opt);
   if (!r) {
     fmt::print(stderr, "gvirt native: {}\n", r.error());
     return kExitFailure;
   }
-  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} MMIO/frame\n",
-             r->workload, r->status, r->frames, r->seconds, r->fps, r->frame_checksum,
-             r->guest_checksum,
-             r->frames ? double(r->mmio.reads + r->mmio.writes + r->mmio.ggtt_reads +
-                                r->mmio.ggtt_writes) / r->frames
-                       : 0.0);
-  if (r->latency)
-    fmt::print("ELSP->completion: mean {:.1f} us, p50 {:.1f} us, p99 {:.1f} us ({} submissions)\n",
-               r->latency->mean_us, r->latency->p50_us, r->latency->p99_us, r->latency->count);
+  print_result(*r);
   if (!json.empty()) {
     nlohmann::json doc = {{"mode", "native"}, {"results", {cli::to_json(*r)}}};
     if (int rc = write_json(json, doc)) return rc;
@@ -84,6 +94,46 @@ int native(const cli::NativeOptions& opt, const std::string& json, const std::st
   if (!shot.empty() && r->frame) {
     if (auto w = cli::write_png(*r->frame, shot); !w) {
       fmt::print(stderr, "gvirt native: {}\n", w.error());
+      return kExitFailure;
+    }
+  }
+  return r->status == "ok" ? 0 : kExitFailure;
+}
+
+struct RunArgs {
+  bool passthrough = false;
+  std::vector<std::string> vms;
+  double seconds = 0;
+  std::string json, screenshots;
+};
+
+int run(const RunArgs& a) {
+  std::vector<cli::VmSpec> specs;
+  for (const auto& text : a.vms) {
+    auto s = cli::parse_vm_spec(text);
+    if (!s) return usage_error(s.error());
+    if (a.seconds > 0) s->seconds = a.seconds;
+    specs.push_back(*s);
+  }
+  if (!a.passthrough)
+    return usage_error("mediated vGPUs are not available yet: use --passthrough with one --vm");
+  if (specs.size() != 1) return usage_error("--passthrough gives the whole GPU to exactly one --vm");
+  cli::VmRunOptions opt;
+  opt.log_dir = a.screenshots.empty() ? "." : a.screenshots;
+  auto r = cli::run_passthrough(specs[0], opt);
+  if (!r) {
+    fmt::print(stderr, "gvirt run: {}\n", r.error());
+    return kExitFailure;
+  }
+  print_result(*r);
+  if (!a.json.empty()) {
+    nlohmann::json doc = {{"mode", "passthrough"}, {"results", {cli::to_json(*r)}}};
+    if (int rc = write_json(a.json, doc)) return rc;
+  }
+  if (!a.screenshots.empty() && r->frame) {
+    auto path = a.screenshots + "/vm0.png";
+    if (auto w = cli::write_png(*r->frame, path); !w) {
+      fmt::print(stderr, "gvirt run: {}\n", w.error());
       return kExitFailure;
     }
   }
@@ -140,6 +190,15 @@ int main(int argc, char** argv) {
   nat->add_option("--json", json_path, "Write the results as JSON (schema in docs/cli.md)");
   nat->add_option("--screenshot", shot_path, "Write the last scanned-out frame as PNG");
 
+  RunArgs rargs;
+  CLI::App* runc = app.add_subcommand("run", "Run workloads in VMs.");
+  runc->add_flag("--passthrough", rargs.passthrough, "Give the whole GPU to one VM (direct pass-through)");
+  runc->add_option("--vm", rargs.vms, "W[,frames=N][,seconds=S][,ram=MiB][,type=T][,ppgtt=shadow|2stage]")
+      ->required();
+  runc->add_option("--seconds", rargs.seconds, "Run every VM for this long")->check(CLI::PositiveNumber);
+  runc->add_option("--json", rargs.json, "Write the results as JSON (schema in docs/cli.md)");
+  runc->add_option("--screenshots", rargs.screenshots, "Directory for one PNG (and console log) per VM");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -153,6 +212,7 @@ int main(int argc, char** argv) {
   if (*spec) return hw_spec(json);
   if (*self) return selftest(png);
   if (app.got_subcommand("workloads")) return list_workloads();
+  if (*runc) return run(rargs);
   if (*nat) {
     if (!wl::find_workload(nopt.workload.c_str()))
       return usage_error(fmt::format("unknown workload '{}'; see 'gvirt workloads'", nopt.workload));

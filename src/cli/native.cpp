@@ -71,6 +71,7 @@ tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
   r.fps = r.seconds > 0 ? r.frames / r.seconds : 0;
   r.vblank_limited = !params.async_flips;
   r.guest_checksum = hex64(res.guest_checksum);
+  r.workload_cpu_ms = res.cpu_ns / 1e6;
   r.interrupts = dev.stats().interrupts;
   for (int i = 0; i < res.n_contexts; ++i) {
     auto c = (*gpu)->counters(res.contexts[i]);
@@ -114,6 +115,7 @@ nlohmann::json to_json(const RunResult& r) {
       {"pixels_written", r.pixels_written},
       {"submissions", r.submissions},
       {"interrupts", r.interrupts},
+      {"workload_cpu_ms_per_frame", r.frames ? r.workload_cpu_ms / r.frames : 0.0},
       {"mmio",
        {{"reads", r.mmio.reads},
         {"writes", r.mmio.writes},
@@ -124,6 +126,11 @@ nlohmann::json to_json(const RunResult& r) {
                                         r.mmio.ggtt_writes) /
                                      r.frames
                                : 0.0}}}};
+  if (r.exits)
+    j["exits"] = {{"mmio", r.exits->mmio}, {"pio", r.exits->pio}, {"wait", r.exits->wait},
+                  {"ro_memslot", r.exits->ro_memslot}, {"total", r.exits->total},
+                  {"per_frame", r.frames ? double(r.exits->total) / r.frames : 0.0}};
+  if (!r.console_log.empty()) j["console_log"] = r.console_log;
   if (r.latency)
     j["latency_us"] = {{"count", r.latency->count}, {"mean", r.latency->mean_us},
                        {"p50", r.latency->p50_us},  {"p99", r.latency->p99_us},

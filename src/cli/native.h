@@ -20,6 +20,11 @@ struct LatencyStats {
   double mean_us = 0, p50_us = 0, p99_us = 0, max_us = 0;
 };
 
+// VM exits by kind, as the VMM sees them.
+struct ExitCounts {
+  uint64_t mmio = 0, pio = 0, wait = 0, ro_memslot = 0, total = 0;
+};
+
 struct RunResult {
   std::string workload;
   std::string status;  // "ok" or "error: ..."
@@ -30,8 +35,11 @@ struct RunResult {
   uint64_t commands_executed = 0, pixels_written = 0;
   hw::MmioStats mmio;  // accesses during the run, counted by the model
   uint64_t submissions = 0, interrupts = 0;
+  double workload_cpu_ms = 0;  // CPU time in the workload's own code during the frames
   std::optional<LatencyStats> latency;  // ELSP -> completion
   std::optional<hw::Frame> frame;       // the last scanned-out frame
+  std::optional<ExitCounts> exits;      // VM runs only, during the frames
+  std::string console_log;              // VM runs only
 };
 
 struct NativeOptions {

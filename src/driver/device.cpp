@@ -103,7 +103,7 @@ Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
     service_interrupts();
     if (eng_[e].faulted) return tl::unexpected(Error::GpuFault);
     if (p_->now_ns() >= deadline) return tl::unexpected(Error::Timeout);
-    p_->wait(&hwsp(e)[kHwspSeqno], hwsp(e)[kHwspSeqno], deadline);
+    timed_wait(&hwsp(e)[kHwspSeqno], deadline);
   }
   return {};
 }
@@ -139,18 +139,26 @@ Result<void> Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
     service_interrupts();
     if (en.faulted) return tl::unexpected(Error::GpuFault);
     if (p_->now_ns() >= deadline) return tl::unexpected(Error::Timeout);
-    p_->wait(&hwsp(e)[kHwspCsbWritePtr], hwsp(e)[kHwspCsbWritePtr], deadline);
+    timed_wait(&hwsp(e)[kHwspCsbWritePtr], deadline);
     process_csb(e, 0);
   }
   uint32_t elsp = kEngineBase[e] + reg::RING_ELSP;
+  uint64_t t0 = p_->now_ns();
   p_->mmio_write64(elsp, 0);
   p_->mmio_write64(elsp, desc);
+  stats_.mmio_ns += p_->now_ns() - t0;
   stats_.submissions++;
   // Becoming active or a lite restore posts an event during the ELSP write;
   // without one the context waits in the pending slot. (Its completion may
   // already follow, so "running" alone cannot tell.)
   if (!process_csb(e, ctx_id)) en.pending = ctx_id;
   return {};
+}
+
+void Device::timed_wait(const volatile uint32_t* addr, uint64_t deadline) {
+  uint64_t t0 = p_->now_ns();
+  p_->wait(addr, *addr, deadline);
+  stats_.wait_ns += p_->now_ns() - t0;
 }
 
 void Device::enable_display_irq(int pipe, uint32_t bits) {

@@ -33,6 +33,10 @@ struct DriverStats {
   uint64_t interrupts = 0;
   uint64_t vblanks = 0;
   uint64_t flips_done = 0;
+  // Time the CPU spent blocked on the GPU, and in submission MMIO (an exit in
+  // a VM): what is left of a frame is the workload's own CPU time.
+  uint64_t wait_ns = 0;
+  uint64_t mmio_ns = 0;
 };
 
 class Device {
@@ -80,6 +84,7 @@ class Device {
     bool faulted = false;
   };
   Result<void> probe();
+  void timed_wait(const volatile uint32_t* addr, uint64_t deadline);
   // Returns whether an event showed `watch_id` starting (or lite-restored).
   bool process_csb(int e, uint32_t watch_id);
   volatile uint32_t* hwsp(int e) { return static_cast<volatile uint32_t*>(eng_[e].hwsp.pages.cpu); }

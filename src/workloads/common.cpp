@@ -93,12 +93,15 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
   r.contexts[r.n_contexts++] = frame.ctx().lrca();
   if (params.on_start) params.on_start(params.user);
   uint64_t t0 = dev.platform().now_ns();
+  const drv::DriverStats s0 = dev.stats();
   uint32_t i = 0;
   for (; i < params.frames; ++i) {
     if (params.max_ns && dev.platform().now_ns() - t0 >= params.max_ns) break;
     if (auto s = w->frame(i); !s) return fail(s.error());
   }
   r.frames = i;
+  const drv::DriverStats& s1 = dev.stats();
+  r.cpu_ns = dev.platform().now_ns() - t0 - (s1.wait_ns - s0.wait_ns) - (s1.mmio_ns - s0.mmio_ns);
   if (i) {
     auto sum = frame.checksum(i - 1);
     if (!sum) return fail(sum.error());

@@ -41,6 +41,7 @@ struct Result {
   uint32_t contexts[4] = {};    // LRCAs the workload used (the host sums model counters)
   int n_contexts = 0;
   Latency* latency = nullptr;   // ELSP -> completion, for submission-bound workloads
+  uint64_t cpu_ns = 0;          // frame time not spent waiting for the GPU or in MMIO
 };
 
 struct Info {

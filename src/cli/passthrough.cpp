@@ -1,0 +1,173 @@
+#include "cli/passthrough.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "cli/checksum.h"
+#include "common/gen8/layout.h"
+#include "common/vmm_abi.h"
+#include "hv/elf_loader.h"
+#include "hv/vm.h"
+#include "hw/gpu.h"
+
+namespace cli {
+
+namespace {
+
+using namespace vmm_abi;
+
+// The physical GPU as the VM's own device: config space and BAR0 go straight
+// to the model. The BARs stay where the VMM placed them.
+class PassthroughGpu final : public hv::BusDevice, public hv::PciFunction {
+ public:
+  explicit PassthroughGpu(hw::Gpu& gpu) : gpu_(gpu) {}
+  void read(uint64_t off, uint8_t* data, uint32_t len) override {
+    uint64_t v = gpu_.mmio_read(off, len);
+    std::memcpy(data, &v, len);
+  }
+  void write(uint64_t off, const uint8_t* data, uint32_t len) override {
+    uint64_t v = 0;
+    std::memcpy(&v, data, len);
+    gpu_.mmio_write(off, len, v);
+  }
+  uint32_t cfg_read(uint32_t off, unsigned size) override { return gpu_.cfg_read(off, size); }
+  void cfg_write(uint32_t off, unsigned size, uint32_t v) override {
+    if (off >= gen8::pci::BAR0 && off < gen8::pci::BAR2 + 8) {
+      spdlog::debug("passthrough: BAR relocation refused (0x{:x})", off);
+      return;
+    }
+    gpu_.cfg_write(off, size, v);
+  }
+
+ private:
+  hw::Gpu& gpu_;
+};
+
+hw::MmioStats delta(const hw::MmioStats& a, const hw::MmioStats& b) {
+  return {b.reads - a.reads,           b.writes - a.writes,
+          b.ggtt_reads - a.ggtt_reads, b.ggtt_writes - a.ggtt_writes,
+          b.unknown_reads - a.unknown_reads, b.unknown_writes - a.unknown_writes,
+          b.refused - a.refused};
+}
+
+}  // namespace
+
+std::string guest_image_path() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (exe.parent_path() / "guest" / "gvirt-guest.elf").string();
+}
+
+tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const VmRunOptions& opt) {
+  auto elf = hv::read_file(guest_image_path());
+  if (!elf) return tl::unexpected(elf.error());
+  uint64_t ram = spec.ram_mib << 20;
+  auto gpu = hw::Gpu::create(hw::GpuConfig{ram + (512ull << 20), true});
+  if (!gpu) return tl::unexpected(gpu.error());
+  hw::Gpu& g = **gpu;
+  auto hpa = g.memory().alloc_pages(ram / gen8::kPageSize);
+  if (!hpa) return tl::unexpected("cannot allocate guest RAM: " + hpa.error());
+
+  // Every DMA of the device is translated by the VM's domain, as behind an IOMMU.
+  auto dom = std::make_shared<hw::Domain>(ram);
+  dom->map(0, *hpa, ram);
+  g.set_device_domain(g.add_domain(dom));
+  // As firmware would: the BARs at their fixed guest-physical homes.
+  g.cfg_write(gen8::pci::BAR0, 4, static_cast<uint32_t>(kBar0Base));
+  g.cfg_write(gen8::pci::BAR0 + 4, 4, 0);
+  g.cfg_write(gen8::pci::BAR2, 4, static_cast<uint32_t>(kApertureBase));
+  g.cfg_write(gen8::pci::BAR2 + 4, 4, 0);
+
+  std::filesystem::create_directories(opt.log_dir);
+  hv::VmConfig vc;
+  vc.name = "vm0";
+  vc.ram = hv::RamBacking{g.memory().fd(), *hpa, ram, g.memory().base() + *hpa};
+  vc.cmdline = spec.seconds > 0 ? fmt::format("workload={} seconds={}", spec.workload, spec.seconds)
+                                : fmt::format("workload={} frames={}", spec.workload, spec.frames);
+  vc.timeout_s = opt.timeout_s + spec.seconds;
+  vc.log_path = (std::filesystem::path(opt.log_dir) / "vm0.log").string();
+  auto vm = hv::Vm::create(vc);
+  if (!vm) return tl::unexpected(vm.error());
+  hv::Vm& v = **vm;
+  if (auto l = v.load(*elf); !l) return tl::unexpected("guest image: " + l.error());
+
+  PassthroughGpu dev(g);
+  v.attach_pci(kGpuDevfn, &dev);
+  if (!v.trap_mmio(kBar0Base, gen8::kBar0Size, &dev))
+    return tl::unexpected(std::string("cannot trap the GPU's BAR0"));
+  if (!v.map_gpa(kApertureBase, gen8::kApertureSize, g.aperture()))
+    return tl::unexpected(std::string("cannot map the aperture into the VM"));
+  g.set_msi_handler([&v](uint64_t addr, uint32_t data) { v.inject_msi(addr, data); });
+
+  RunResult r;
+  r.workload = spec.workload;
+  struct Window {
+    hw::MmioStats mmio;
+    uint64_t t0 = 0, t1 = 0;
+    hv::ExitCounters exits0, exits1;
+    std::optional<tl::expected<hw::Frame, std::string>> frame;
+    hw::MmioStats mmio_done;
+  } win;
+  v.set_mark_handler([&](uint64_t mark, uint64_t ns) {
+    if (mark == kMarkFramesStart) {
+      win.t0 = ns;
+      win.mmio = g.mmio_stats();
+      win.exits0 = v.exits();
+    } else if (mark == kMarkFramesDone) {
+      win.t1 = ns;
+      win.mmio_done = g.mmio_stats();
+      win.exits1 = v.exits();
+      win.frame = g.scanout(0);  // the vCPU is paused in this exit
+    }
+  });
+  v.start();
+  hv::VmStatus st = v.wait();
+  g.set_msi_handler(nullptr);
+
+  GuestResult gr;
+  std::memcpy(&gr, v.ram() + kResult, sizeof gr);
+  r.frames = gr.magic == kResultMagic ? gr.frames : 0;
+  r.guest_checksum = fmt::format("{:016x}", gr.guest_checksum);
+  r.submissions = gr.submissions;
+  r.interrupts = gr.interrupts;
+  r.workload_cpu_ms = gr.workload_cycles / 1e6;
+  if (gr.latency_count)
+    r.latency = LatencyStats{gr.latency_count, gr.latency_mean_ns / 1e3, gr.latency_p50_ns / 1e3,
+                             gr.latency_p99_ns / 1e3, gr.latency_max_ns / 1e3};
+  for (uint32_t i = 0; i < gr.n_contexts && i < 4; ++i) {
+    auto c = g.counters(gr.contexts[i]);
+    r.commands_executed += c.commands;
+    r.pixels_written += c.pixels;
+  }
+  if (win.t1 > win.t0) {
+    r.seconds = (win.t1 - win.t0) / 1e9;
+    r.fps = r.frames / r.seconds;
+    r.mmio = delta(win.mmio, win.mmio_done);
+  }
+  hv::ExitCounters e{win.exits1.mmio - win.exits0.mmio, win.exits1.pio - win.exits0.pio,
+                     win.exits1.wait - win.exits0.wait,
+                     win.exits1.ro_memslot - win.exits0.ro_memslot,
+                     win.exits1.unhandled - win.exits0.unhandled, win.exits1.total - win.exits0.total};
+  r.exits = ExitCounts{e.mmio, e.pio, e.wait, e.ro_memslot, e.total};
+  r.console_log = v.log_path();
+  if (win.frame && *win.frame) {
+    r.frame_checksum = frame_checksum(**win.frame);
+    r.frame = std::move(**win.frame);
+  }
+  if (!st.ok)
+    r.status = st.text;
+  else if (gr.magic != kResultMagic || gr.status != 0)
+    r.status = fmt::format("error: {}", gr.magic == kResultMagic ? gr.error : "no guest result");
+  else if (!win.frame || !*win.frame)
+    r.status = fmt::format("error: {}", win.frame ? win.frame->error() : "no frame was shown");
+  else
+    r.status = "ok";
+  return r;
+}
+
+}  // namespace cli

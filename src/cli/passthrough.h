@@ -1,0 +1,28 @@
+// `gvirt run --passthrough`: one VM owns the whole GPU (direct pass-through,
+// the design point gVirt compares against). BAR0 accesses trap straight to the
+// model, the aperture is a memslot with no trap, and every DMA of the device
+// goes through the VM's GPA->HPA domain, as behind an IOMMU.
+#pragma once
+
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include "cli/native.h"
+#include "cli/vm_spec.h"
+
+namespace cli {
+
+struct VmRunOptions {
+  std::string log_dir = ".";  // console logs: <log_dir>/vm<N>.log
+  double timeout_s = 120;
+};
+
+// The guest image built beside the gvirt binary.
+std::string guest_image_path();
+
+// Fails (one sentence) when the VM cannot be set up; a failure inside the
+// guest is reported in RunResult::status.
+tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const VmRunOptions& opt);
+
+}  // namespace cli

@@ -1,0 +1,23 @@
+// `--vm W[,type=T][,frames=N][,seconds=S][,ram=MiB][,ppgtt=shadow|2stage]`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <tl/expected.hpp>
+
+namespace cli {
+
+struct VmSpec {
+  std::string workload;
+  std::string type;      // vGPU type (mediated runs)
+  std::string ppgtt;     // shadow | 2stage (mediated runs)
+  uint32_t frames = 200;
+  double seconds = 0;
+  uint64_t ram_mib = 256;
+};
+
+// One clear sentence on error.
+tl::expected<VmSpec, std::string> parse_vm_spec(const std::string& text);
+
+}  // namespace cli
