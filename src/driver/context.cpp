@@ -78,6 +78,8 @@ Result<uint32_t> Context::submit(uint64_t batch_va, const FlipRequest* flip) {
     w.flush_dw(dev_->seqno_gm(engine_), seqno, true, false);
   if (w.size() & 1) w.noop();
   if (auto r = make_room(w.bytes()); !r) return tl::unexpected(r.error());
+  // Wait for the port before touching the ring tail in the image.
+  if (auto r = dev_->wait_port(engine_); !r) return tl::unexpected(r.error());
   auto* ring = ring_.dwords();
   for (uint32_t i = 0; i < w.size(); ++i) {
     ring[tail_ / 4] = cmds[i];
@@ -88,7 +90,7 @@ Result<uint32_t> Context::submit(uint64_t batch_va, const FlipRequest* flip) {
   ++in_count_;
   regs()[ctx::RING_TAIL] = tail_;
   uint64_t desc = uint64_t{id_} << 32 | lrca() | kDescValid | kDescAddrModeLegacy64 | kDescPrivilege;
-  if (auto r = dev_->elsp_submit(engine_, id_, desc); !r) return tl::unexpected(r.error());
+  dev_->elsp_submit(engine_, id_, desc);
   return seqno;
 }
 

@@ -99,13 +99,15 @@ bool Device::seqno_passed(int e, uint32_t seqno) const {
 
 Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
   uint64_t deadline = p_->now_ns() + timeout_ns;
-  while (!seqno_passed(e, seqno)) {
+  for (;;) {
+    // The value tested is the value waited on: a write in between ends the wait.
+    uint32_t seen = hwsp(e)[kHwspSeqno];
+    if (static_cast<int32_t>(seen - seqno) >= 0) return {};
     service_interrupts();
     if (eng_[e].faulted) return tl::unexpected(Error::GpuFault);
     if (p_->now_ns() >= deadline) return tl::unexpected(Error::Timeout);
-    timed_wait(&hwsp(e)[kHwspSeqno], deadline);
+    timed_wait(&hwsp(e)[kHwspSeqno], seen, deadline);
   }
-  return {};
 }
 
 // The CSB mirror in the HWSP tells which context runs and which is pending,
@@ -129,19 +131,24 @@ bool Device::process_csb(int e, uint32_t watch_id) {
   return started;
 }
 
-Result<void> Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
+Result<void> Device::wait_port(int e) {
   Engine& en = eng_[e];
-  process_csb(e, 0);
   // The port holds one running and one pending pair; a second pending one
   // would be refused, so wait for the pending context to start.
   uint64_t deadline = p_->now_ns() + 2'000'000'000ull;
-  while (en.pending) {
+  for (;;) {
+    uint32_t seen = hwsp(e)[kHwspCsbWritePtr];
+    process_csb(e, 0);
+    if (!en.pending) return {};
     service_interrupts();
     if (en.faulted) return tl::unexpected(Error::GpuFault);
     if (p_->now_ns() >= deadline) return tl::unexpected(Error::Timeout);
-    timed_wait(&hwsp(e)[kHwspCsbWritePtr], deadline);
-    process_csb(e, 0);
+    timed_wait(&hwsp(e)[kHwspCsbWritePtr], seen, deadline);
   }
+}
+
+void Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
+  Engine& en = eng_[e];
   uint32_t elsp = kEngineBase[e] + reg::RING_ELSP;
   uint64_t t0 = p_->now_ns();
   p_->mmio_write64(elsp, 0);
@@ -152,12 +159,11 @@ Result<void> Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
   // without one the context waits in the pending slot. (Its completion may
   // already follow, so "running" alone cannot tell.)
   if (!process_csb(e, ctx_id)) en.pending = ctx_id;
-  return {};
 }
 
-void Device::timed_wait(const volatile uint32_t* addr, uint64_t deadline) {
+void Device::timed_wait(const volatile uint32_t* addr, uint32_t seen, uint64_t deadline) {
   uint64_t t0 = p_->now_ns();
-  p_->wait(addr, *addr, deadline);
+  p_->wait(addr, seen, deadline);
   stats_.wait_ns += p_->now_ns() - t0;
 }
 

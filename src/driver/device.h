@@ -56,8 +56,12 @@ class Device {
   uint64_t seqno_gm(int engine) const;
   bool seqno_passed(int engine, uint32_t seqno) const;
   Result<void> wait_seqno(int engine, uint32_t seqno, uint64_t timeout_ns);
-  // Waits until an ELSP write of `ctx_id` will be accepted, then writes it.
-  Result<void> elsp_submit(int engine, uint32_t ctx_id, uint64_t desc);
+  // Waits until the execlist port can take a submission (no pending
+  // context). Call it before updating the context's ring tail: a pending
+  // context may load its image at any moment.
+  Result<void> wait_port(int engine);
+  // One ELSP write sequence; call after wait_port.
+  void elsp_submit(int engine, uint32_t ctx_id, uint64_t desc);
   void set_emit_observer(EmitObserver fn, void* user) {
     observer_ = fn;
     observer_user_ = user;
@@ -84,7 +88,7 @@ class Device {
     bool faulted = false;
   };
   Result<void> probe();
-  void timed_wait(const volatile uint32_t* addr, uint64_t deadline);
+  void timed_wait(const volatile uint32_t* addr, uint32_t seen, uint64_t deadline);
   // Returns whether an event showed `watch_id` starting (or lite-restored).
   bool process_csb(int e, uint32_t watch_id);
   volatile uint32_t* hwsp(int e) { return static_cast<volatile uint32_t*>(eng_[e].hwsp.pages.cpu); }

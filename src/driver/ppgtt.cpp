@@ -41,7 +41,7 @@ Result<uint64_t*> Ppgtt::leaf_table(uint64_t va, bool create) {
 }
 
 Result<void> Ppgtt::map(uint64_t va, uint64_t phys, uint64_t bytes) {
-  if ((va | phys | bytes) & (kPageSize - 1) || va + bytes > kPpgttSize)
+  if ((va | phys | bytes) & (kPageSize - 1) || va >= kPpgttSize || bytes > kPpgttSize - va)
     return tl::unexpected(Error::BadArgument);
   for (uint64_t off = 0; off < bytes; off += kPageSize) {
     auto pt = leaf_table(va + off, true);
