@@ -135,7 +135,7 @@ tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const V
   r.guest_checksum = fmt::format("{:016x}", gr.guest_checksum);
   r.submissions = gr.submissions;
   r.interrupts = gr.interrupts;
-  r.workload_cpu_ms = gr.workload_cycles / 1e6;
+  r.workload_cpu_ms = gr.workload_cpu_ns / 1e6;
   if (gr.latency_count)
     r.latency = LatencyStats{gr.latency_count, gr.latency_mean_ns / 1e3, gr.latency_p50_ns / 1e3,
                              gr.latency_p99_ns / 1e3, gr.latency_max_ns / 1e3};

@@ -31,6 +31,14 @@ inline constexpr uint64_t kLapicBase = 0xFEE00000;
 inline constexpr uint64_t kMaxRam = 2ull << 30;        // RAM must end below the aperture
 inline constexpr uint32_t kGpuDevfn = 2 << 3;          // the GPU is 00:02.0, as Intel IGDs are
 
+// ---- entry state ----
+// 64-bit mode at CPL0, paging on with the VMM's tables, GDTR = kGdt and TR =
+// kSelTss loaded, CS = kSelKernelCode, SS/DS = kSelKernelData, CR0 = PG|WP|NE|
+// ET|MP|PE (no EM), CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA, RFLAGS = 2,
+// RSP = BootInfo.stack_top, RDI = kBootInfo. CPL0 code is emulated on the
+// measured host (SSE and x87 instructions there end the VM): drop to CPL3 fast.
+inline constexpr uint32_t kMsiVector = 0x40;  // the guest's MSI vector (LAPIC)
+
 // ---- GDT selectors (set up by the VMM at kGdt) ----
 inline constexpr uint16_t kSelKernelCode = 0x08;
 inline constexpr uint16_t kSelKernelData = 0x10;
@@ -46,7 +54,9 @@ inline constexpr uint32_t kPvExit = 0x08;
 // WAIT: write the GPA of a WaitArgs. Returns once *gpa != expected, an MSI has
 // been injected since the previous WAIT returned, or the TSC deadline passed.
 // A plain "idle until interrupt" would lose the wakeup between the guest's
-// check and its idle write.
+// check and its idle write. A return is a hint: the MSI may be delivered just
+// after the guest resumes, so waiters re-check their condition. The word must
+// be 4-byte aligned and in RAM; a console line is at most 4096 bytes.
 inline constexpr uint32_t kPvWait = 0x10;
 // MARK: write a Mark value; the host timestamps it (frames are host-timed).
 inline constexpr uint32_t kPvMark = 0x18;
@@ -55,7 +65,9 @@ struct WaitArgs {
   uint64_t gpa;       // a 32-bit word in guest RAM
   uint32_t expected;
   uint32_t reserved;
-  uint64_t deadline;  // TSC value
+  uint64_t deadline;  // guest TSC value
+  uint64_t now;       // guest TSC when the WAIT was issued: the VMM cannot
+                      // read the guest's TSC on every host (KVM_GET_MSRS)
 };
 
 enum Mark : uint64_t {
@@ -93,7 +105,7 @@ struct GuestResult {
   uint64_t interrupts;
   uint64_t latency_count;
   uint64_t latency_mean_ns, latency_p50_ns, latency_p99_ns, latency_max_ns;
-  uint64_t workload_cycles;  // TSC cycles spent in workload code at CPL3
+  uint64_t workload_cpu_ns;  // frame time not spent waiting for the GPU or in MMIO exits
   uint32_t contexts[4];      // LRCAs the workload used
   uint32_t n_contexts;
   uint32_t tests_run, tests_failed, tests_skipped;  // report API summary

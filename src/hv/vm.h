@@ -118,7 +118,6 @@ class Vm final : public Mpt, private ClassifiedBus {
   void split_ro(uint64_t gpa);
   void merge_rw(uint64_t gpa);
   void finish(const std::string& status, uint32_t code);
-  uint64_t guest_tsc();
   void pv_wait(uint64_t args_gpa);
 
   VmConfig cfg_;
