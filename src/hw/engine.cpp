@@ -252,9 +252,6 @@ void Engine::run_element(const gen8::ElspElement& el) {
       as = &space(stack_[depth_].ggtt);
       addr = stack_[depth_].addr;
     }
-    // No TLB across commands: GTT updates by the CPU apply to the next command.
-    if (as_ggtt_) as_ggtt_->flush();
-    if (as_ppgtt_) as_ppgtt_->flush();
     cmd_addr_ = addr;
     WalkFault wf;
     if (!mem_read(*as, addr, &d[0], 4, &wf)) {
@@ -425,6 +422,14 @@ Engine::Step Engine::execute(const gen8::CmdDesc& c, const uint32_t* d, uint32_t
   if (!check_access(c, d, len, priv, &why, &detail)) return fault(why, d[0], detail);
   run_counters_.commands++;
 
+  // Translations are cached until a batch starts, a flush command, or the
+  // next context load (docs/hw-spec.md): GTT updates by the CPU become
+  // visible at those points, as on hardware after a TLB invalidation.
+  if (c.op == Op::MI_BATCH_BUFFER_START || c.op == Op::MI_FLUSH_DW || c.op == Op::PIPE_CONTROL ||
+      c.op == Op::MI_UPDATE_GTT) {
+    if (as_ggtt_) as_ggtt_->flush();
+    if (as_ppgtt_) as_ppgtt_->flush();
+  }
   bool msi = false;
   switch (c.op) {
     case Op::MI_NOOP:

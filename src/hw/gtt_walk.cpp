@@ -6,7 +6,11 @@ namespace hw {
 
 using gen8::Fault;
 
-AddressSpace AddressSpace::ggtt(Gpu& gpu) { return AddressSpace(gpu, true); }
+AddressSpace AddressSpace::ggtt(Gpu& gpu) {
+  AddressSpace s(gpu, true);
+  s.dev_domain_ = gpu.device_domain();
+  return s;
+}
 
 AddressSpace AddressSpace::ppgtt(Gpu& gpu, uint64_t pml4, std::shared_ptr<const Domain> ctx) {
   AddressSpace s(gpu, false);
@@ -34,9 +38,12 @@ tl::expected<uint64_t, Fault> AddressSpace::phys_to_host(uint64_t phys, bool ctx
 
 tl::expected<uint64_t, WalkFault> AddressSpace::walk(uint64_t addr) const {
   if (ggtt_) {
-    auto r = gpu_->ggtt_translate(addr);
-    if (!r) return tl::unexpected(WalkFault{r.error(), addr});
-    return *r;
+    if (addr >= gen8::kGmSize) return tl::unexpected(WalkFault{Fault::PageFault, addr});
+    uint64_t pte = gpu_->ggtt_entry(addr / gen8::kPageSize);
+    if (!(pte & gen8::kPtePresent)) return tl::unexpected(WalkFault{Fault::PageFault, addr});
+    auto host = phys_to_host(pte & gen8::kPteAddrMask, false);
+    if (!host) return tl::unexpected(WalkFault{host.error(), addr});
+    return *host;
   }
   if (addr >= gen8::kPpgttSize) return tl::unexpected(WalkFault{Fault::PageFault, addr});
   uint64_t table = pml4_;
@@ -58,12 +65,16 @@ tl::expected<uint64_t, WalkFault> AddressSpace::walk(uint64_t addr) const {
 
 tl::expected<uint64_t, WalkFault> AddressSpace::page(uint64_t addr) {
   uint64_t va = addr & ~(gen8::kPageSize - 1);
-  if (va == cached_va_) return cached_hpa_;
+  Tlb& t = tlb_[(va / gen8::kPageSize) % kTlbEntries];
+  if (t.va == va) return t.hpa;
   auto r = walk(va);
   if (!r) return r;
-  cached_va_ = va;
-  cached_hpa_ = *r;
+  t = Tlb{va, *r};
   return *r;
+}
+
+void AddressSpace::flush() {
+  for (auto& t : tlb_) t.va = ~0ull;
 }
 
 }  // namespace hw

@@ -30,8 +30,9 @@ class AddressSpace {
   static AddressSpace ppgtt(Gpu& gpu, uint64_t pml4, std::shared_ptr<const Domain> ctx_domain);
 
   bool is_ggtt() const { return ggtt_; }
-  void flush() { cached_va_ = ~0ull; }
-  // Host physical address of the page holding `addr`; cached for the last page.
+  // Forgets cached translations (a TLB invalidation).
+  void flush();
+  // Host physical address of the page holding `addr`, through a small TLB.
   tl::expected<uint64_t, WalkFault> page(uint64_t addr);
   // Splits [addr, addr + len) at page boundaries and calls
   // fn(hpa, offset_into_range, bytes) for each piece; fn returns false when
@@ -59,8 +60,12 @@ class AddressSpace {
   uint64_t pml4_ = 0;
   std::shared_ptr<const Domain> ctx_domain_;
   std::shared_ptr<const Domain> dev_domain_;
-  uint64_t cached_va_ = ~0ull;
-  uint64_t cached_hpa_ = 0;
+  struct Tlb {
+    uint64_t va = ~0ull;
+    uint64_t hpa = 0;
+  };
+  static constexpr uint64_t kTlbEntries = 64;
+  Tlb tlb_[kTlbEntries];
 };
 
 }  // namespace hw
