@@ -87,8 +87,9 @@ tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const V
   hv::VmConfig vc;
   vc.name = "vm0";
   vc.ram = hv::RamBacking{g.memory().fd(), *hpa, ram, g.memory().base() + *hpa};
-  vc.cmdline = spec.seconds > 0 ? fmt::format("workload={} seconds={}", spec.workload, spec.seconds)
-                                : fmt::format("workload={} frames={}", spec.workload, spec.frames);
+  vc.cmdline = !opt.guest_cmdline.empty() ? opt.guest_cmdline
+               : spec.seconds > 0 ? fmt::format("workload={} seconds={}", spec.workload, spec.seconds)
+                                  : fmt::format("workload={} frames={}", spec.workload, spec.frames);
   vc.timeout_s = opt.timeout_s + spec.seconds;
   vc.log_path = (std::filesystem::path(opt.log_dir) / "vm0.log").string();
   auto vm = hv::Vm::create(vc);
@@ -159,7 +160,7 @@ tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const V
     r.frame_checksum = frame_checksum(**win.frame);
     r.frame = std::move(**win.frame);
   }
-  if (!st.ok)
+  if (!st.ok || !opt.guest_cmdline.empty())
     r.status = st.text;
   else if (gr.magic != kResultMagic || gr.status != 0)
     r.status = fmt::format("error: {}", gr.magic == kResultMagic ? gr.error : "no guest result");

@@ -16,6 +16,7 @@ namespace cli {
 struct VmRunOptions {
   std::string log_dir = ".";  // console logs: <log_dir>/vm<N>.log
   double timeout_s = 120;
+  std::string guest_cmdline;  // instead of the workload's (guest self-tests)
 };
 
 // The guest image built beside the gvirt binary.

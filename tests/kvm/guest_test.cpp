@@ -108,6 +108,18 @@ TEST(KvmGuest, ExceptionIsReportedWithRegisters) {
   EXPECT_NE(joined(r.log).find("rip"), std::string::npos);
 }
 
+TEST(KvmGuest, PciConfigOfThePassedThroughGpu) {
+  GVIRT_REQUIRE_KVM();
+  cli::VmSpec spec;
+  spec.workload = "fill";
+  cli::VmRunOptions opt;
+  opt.log_dir = ::testing::TempDir();
+  opt.guest_cmdline = "test=pci";
+  auto r = cli::run_passthrough(spec, opt);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "ok");
+}
+
 TEST(KvmGuest, CorruptElfIsRefusedClearly) {
   GVIRT_REQUIRE_KVM();
   TestRam ram(32 << 20);
