@@ -17,6 +17,7 @@
 #include "cli/passthrough.h"
 #include "cli/png.h"
 #include "cli/selftest.h"
+#include "gvt/vgpu_types.h"
 #include "workloads/workload.h"
 
 namespace {
@@ -45,6 +46,38 @@ int selftest(const std::string& png) {
       report->checksum.empty() ? "none" : report->checksum, report->commands, report->pixels,
       report->elapsed_ms, report->png.empty() ? "" : ", wrote " + report->png);
   return report->passed() ? 0 : kExitFailure;
+}
+
+// vGPU types with their resources and how many more fit beside the host.
+int list_types(bool json) {
+  gvt::GmResources t = gvt::total_resources();
+  gvt::GmResources free{t.low_gm - gvt::kHostReserve.low_gm, t.high_gm - gvt::kHostReserve.high_gm,
+                        t.fences - gvt::kHostReserve.fences};
+  nlohmann::json j = nlohmann::json::array();
+  if (!json)
+    fmt::print("{:<5} {:<10} {:>9} {:>10} {:>6} {:>6} {:>10} {:>9}\n", "type", "upstream",
+               "aperture", "hidden GM", "fences", "weight", "resolution", "available");
+  for (const auto& ty : gvt::vgpu_types()) {
+    uint32_t n = gvt::instances_that_fit(ty, free);
+    if (json)
+      j.push_back({{"name", ty.name}, {"upstream", ty.upstream}, {"aperture_bytes", ty.low_gm},
+                   {"hidden_gm_bytes", ty.high_gm}, {"fences", ty.fences}, {"weight", ty.weight},
+                   {"width", ty.width}, {"height", ty.height}, {"available", n},
+                   {"default", &ty == &gvt::default_type()}});
+    else
+      fmt::print("{:<5} {:<10} {:>6} MiB {:>6} MiB {:>6} {:>6} {:>10} {:>9}\n", ty.name, ty.upstream,
+                 ty.low_gm >> 20, ty.high_gm >> 20, ty.fences, ty.weight,
+                 fmt::format("{}x{}", ty.width, ty.height), n);
+  }
+  if (json)
+    std::cout << nlohmann::json{{"host_reserve",
+                                 {{"aperture_bytes", gvt::kHostReserve.low_gm},
+                                  {"hidden_gm_bytes", gvt::kHostReserve.high_gm},
+                                  {"fences", gvt::kHostReserve.fences}}},
+                                {"types", j}}
+                     .dump(2)
+              << '\n';
+  return 0;
 }
 
 int list_workloads() {
@@ -178,6 +211,9 @@ int main(int argc, char** argv) {
   self->add_option("--png", png, "Where to write the scanned-out frame")->capture_default_str();
 
   app.add_subcommand("workloads", "List the workloads.");
+  bool types_json = false;
+  CLI::App* typesc = app.add_subcommand("types", "List the vGPU types and how many more fit.");
+  typesc->add_flag("--json", types_json, "As JSON");
   cli::NativeOptions nopt;
   std::string json_path, shot_path;
   CLI::App* nat = app.add_subcommand("native", "Run a workload natively on the GPU model (no VM).");
@@ -212,6 +248,7 @@ int main(int argc, char** argv) {
   if (*spec) return hw_spec(json);
   if (*self) return selftest(png);
   if (app.got_subcommand("workloads")) return list_workloads();
+  if (*typesc) return list_types(types_json);
   if (*runc) return run(rargs);
   if (*nat) {
     if (!wl::find_workload(nopt.workload.c_str()))
