@@ -38,6 +38,7 @@ Result<void> Device::init(Platform& p) {
   pv_ = pv_detect(p);
   // GM page 0 stays unused so that 0 can mean "not in the GGTT".
   gm_.init(kPageSize, kGmSize);
+  if (auto b = pv_balloon(pv_, gm_); !b) return b;
   for (int e = 0; e < kNumEngines; ++e) {
     auto h = create_bo(kPageSize, kBoGgtt);
     if (!h) return tl::unexpected(h.error());

@@ -4,9 +4,12 @@
 
 #include <cstdint>
 
+#include "driver/error.h"
 #include "driver/platform.h"
 
 namespace drv {
+
+class GmAllocator;
 
 struct PvInfo {
   bool present = false;
@@ -19,5 +22,9 @@ struct PvInfo {
 
 // Reads the PV info page; `present` is false on bare hardware.
 PvInfo pv_detect(Platform& p);
+// Address-space ballooning: reserves every GM range outside the vGPU's own
+// two ranges, so guest GM addresses equal host GM addresses. Refuses ranges
+// that do not fit the GPU's layout (a hostile or broken host).
+Result<void> pv_balloon(const PvInfo& info, GmAllocator& gm);
 
 }  // namespace drv

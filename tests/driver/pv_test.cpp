@@ -1,0 +1,102 @@
+// Address-space ballooning, with a platform that presents a PV info page.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "common/gen8/layout.h"
+#include "common/gen8/pvinfo.h"
+#include "driver/gm_alloc.h"
+#include "driver/pv.h"
+
+namespace drv {
+namespace {
+
+namespace pvi = gen8::pvinfo;
+
+// Only MMIO reads are used by pv_detect.
+class PvPlatform final : public Platform {
+ public:
+  std::map<uint32_t, uint32_t> regs;
+  uint32_t cfg_read32(uint32_t) override { return 0; }
+  void cfg_write32(uint32_t, uint32_t) override {}
+  uint32_t mmio_read32(uint32_t off) override { return regs.count(off) ? regs[off] : 0; }
+  void mmio_write32(uint32_t, uint32_t) override {}
+  void mmio_write64(uint32_t, uint64_t) override {}
+  bool alloc_pages(uint64_t, bool, Pages*) override { return false; }
+  void free_pages(const Pages&) override {}
+  void* phys_to_cpu(uint64_t) override { return nullptr; }
+  uint8_t* aperture() override { return nullptr; }
+  uint64_t now_ns() override { return 0; }
+  void wait(const volatile uint32_t*, uint32_t, uint64_t) override {}
+  bool take_interrupt() override { return false; }
+  uint64_t msi_address() override { return 0; }
+  uint32_t msi_data() override { return 0; }
+  void log(const char*) override {}
+
+  void present(uint64_t map_base, uint64_t map_size, uint64_t hid_base, uint64_t hid_size) {
+    regs[pvi::MAGIC] = static_cast<uint32_t>(pvi::kMagic);
+    regs[pvi::MAGIC + 4] = static_cast<uint32_t>(pvi::kMagic >> 32);
+    regs[pvi::VERSION_MAJOR] = 1;
+    regs[pvi::VGT_ID] = 3;
+    regs[pvi::VGT_CAPS] = pvi::kCapFullPpgtt | pvi::kCapHwspEmulation;
+    regs[pvi::MAPPABLE_BASE] = static_cast<uint32_t>(map_base);
+    regs[pvi::MAPPABLE_SIZE] = static_cast<uint32_t>(map_size);
+    regs[pvi::NONMAPPABLE_BASE] = static_cast<uint32_t>(hid_base);
+    regs[pvi::NONMAPPABLE_SIZE] = static_cast<uint32_t>(hid_size);
+    regs[pvi::FENCE_NUM] = 4;
+  }
+};
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+TEST(PvInfo, AbsentOnBareHardware) {
+  PvPlatform p;
+  PvInfo info = pv_detect(p);
+  EXPECT_FALSE(info.present);
+  GmAllocator gm;
+  gm.init(gen8::kPageSize, gen8::kGmSize);
+  uint64_t before = gm.free_bytes();
+  EXPECT_TRUE(pv_balloon(info, gm));
+  EXPECT_EQ(gm.free_bytes(), before);
+}
+
+TEST(PvInfo, BalloonLeavesExactlyTheVgpusRanges) {
+  PvPlatform p;
+  p.present(128 * kMiB, 64 * kMiB, 1024 * kMiB, 384 * kMiB);
+  PvInfo info = pv_detect(p);
+  ASSERT_TRUE(info.present);
+  EXPECT_EQ(info.vgt_id, 3u);
+  EXPECT_EQ(info.fences, 4u);
+  GmAllocator gm;
+  gm.init(gen8::kPageSize, gen8::kGmSize);
+  ASSERT_TRUE(pv_balloon(info, gm));
+  EXPECT_EQ(gm.free_bytes(), (64 + 384) * kMiB);
+  // Mappable allocations land in the vGPU's aperture slice, others in its hidden slice.
+  auto low = gm.alloc(64 * kMiB, gen8::kPageSize, 0, gen8::kApertureSize);
+  ASSERT_TRUE(low);
+  EXPECT_EQ(*low, 128 * kMiB);
+  auto high = gm.alloc(gen8::kPageSize, gen8::kPageSize, gen8::kApertureSize, gen8::kGmSize);
+  ASSERT_TRUE(high);
+  EXPECT_EQ(*high, 1024 * kMiB);
+  EXPECT_FALSE(gm.alloc(gen8::kPageSize, gen8::kPageSize, 0, gen8::kApertureSize));
+}
+
+TEST(PvInfo, RangesThatDoNotFitTheGpuAreRefused) {
+  struct Bad {
+    uint64_t mb, ms, hb, hs;
+  } cases[] = {{0, 0, 1024 * kMiB, kMiB},                        // empty mappable range
+               {500 * kMiB, 64 * kMiB, 1024 * kMiB, kMiB},       // past the aperture
+               {0, 64 * kMiB, 256 * kMiB, kMiB},                 // hidden range in the aperture
+               {0, 64 * kMiB, 4000 * kMiB, 200 * kMiB},          // past 4 GiB
+               {4096 + 1, 64 * kMiB, 1024 * kMiB, kMiB}};        // not page aligned
+  for (const auto& c : cases) {
+    PvPlatform p;
+    p.present(c.mb, c.ms, c.hb, c.hs);
+    GmAllocator gm;
+    gm.init(gen8::kPageSize, gen8::kGmSize);
+    EXPECT_FALSE(pv_balloon(pv_detect(p), gm)) << c.mb << " " << c.ms << " " << c.hb << " " << c.hs;
+  }
+}
+
+}  // namespace
+}  // namespace drv
