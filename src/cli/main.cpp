@@ -17,7 +17,7 @@
 #include "cli/passthrough.h"
 #include "cli/png.h"
 #include "cli/selftest.h"
-#include "gvt/vgpu_types.h"
+#include "gvt/aperture_gm.h"
 #include "workloads/workload.h"
 
 namespace {
@@ -50,9 +50,7 @@ int selftest(const std::string& png) {
 
 // vGPU types with their resources and how many more fit beside the host.
 int list_types(bool json) {
-  gvt::GmResources t = gvt::total_resources();
-  gvt::GmResources free{t.low_gm - gvt::kHostReserve.low_gm, t.high_gm - gvt::kHostReserve.high_gm,
-                        t.fences - gvt::kHostReserve.fences};
+  gvt::GmResources free = gvt::GmPartition().free();
   nlohmann::json j = nlohmann::json::array();
   if (!json)
     fmt::print("{:<5} {:<10} {:>9} {:>10} {:>6} {:>6} {:>10} {:>9}\n", "type", "upstream",
