@@ -1,14 +1,14 @@
 // Display engine: 3 pipes, each with a primary plane and a cursor.
 //
 // Plain registers (timings, PIPESRC, DSPCNTR, DSPSTRIDE, CURCNTR/CURBASE/
-// CURPOS) live in the RegFile and are written by the device's generic path.
+// CURPOS) live in the gen8::RegFile and are written by the device's generic path.
 // This class handles the registers with live state or side effects:
-//  - PIPECONF: stored in the RegFile; the state bit (kPipeconfState) is
+//  - PIPECONF: stored in the gen8::RegFile; the state bit (kPipeconfState) is
 //    read-only and mirrors the enable bit.
 //  - PIPE_FRMCOUNT_G4X: read-only frame counter, advanced by vblank() on
 //    enabled pipes only.
 //  - DSPSURF: reads the last value written (page aligned, stored in the
-//    RegFile). A write is a flip: with DSPCNTR's async bit it is immediate and
+//    gen8::RegFile). A write is a flip: with DSPCNTR's async bit it is immediate and
 //    signals flip-done at once; otherwise it is latched at the pipe's next
 //    vblank, which signals flip-done. A later write before that vblank
 //    replaces the pending one. A disabled pipe has no vblank, so there a sync
@@ -27,7 +27,7 @@
 #include <tl/expected.hpp>
 
 #include "common/gen8/layout.h"
-#include "hw/reg_file.h"
+#include "common/gen8/reg_file.h"
 
 namespace hw {
 
@@ -44,7 +44,7 @@ class Display {
     uint64_t surface;
   };
 
-  explicit Display(RegFile& regs) : regs_(regs) {}
+  explicit Display(gen8::RegFile& regs) : regs_(regs) {}
 
   // PIPECONF, PIPE_FRMCOUNT_G4X, DSPSURF and DSPSURFLIVE of any pipe.
   bool owns(uint32_t offset) const;
@@ -64,7 +64,7 @@ class Display {
 
   uint64_t flips(int pipe) const;
 
-  // Power-on of the live state; the RegFile is reset by its owner.
+  // Power-on of the live state; the gen8::RegFile is reset by its owner.
   void reset();
 
  private:
@@ -79,7 +79,7 @@ class Display {
   void surface_write(int pipe, uint32_t v, bool async, Events& ev);
   void complete(int pipe, uint32_t surface);
 
-  RegFile& regs_;
+  gen8::RegFile& regs_;
   std::array<Pipe, gen8::kNumPipes> pipes_{};
 };
 

@@ -25,7 +25,7 @@
 #include "hw/host_mem.h"
 #include "hw/irq.h"
 #include "hw/pci_cfg.h"
-#include "hw/reg_file.h"
+#include "common/gen8/reg_file.h"
 
 namespace hw {
 
@@ -109,7 +109,7 @@ class Gpu {
   bool flip_locked(int pipe, uint32_t stride, uint32_t surface, bool async);
   void send_msi();
   void account_locked(uint32_t lrca, const ContextCounters& delta);
-  RegFile& regs() { return regs_; }
+  gen8::RegFile& regs() { return regs_; }
   uint64_t timestamp() const;  // 12.5 MHz
 
  private:
@@ -128,7 +128,7 @@ class Gpu {
 
   mutable std::mutex mu_;  // lock order: Gpu::mu_ before Engine::state_mu_
   PciConfig pci_;
-  RegFile regs_;
+  gen8::RegFile regs_;
   InterruptController irq_;
   std::unique_ptr<Display> display_;
   std::array<std::unique_ptr<Engine>, gen8::kNumEngines> engines_;

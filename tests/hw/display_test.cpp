@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "common/gen8/layout.h"
-#include "hw/reg_file.h"
+#include "common/gen8/reg_file.h"
 
 namespace {
 
 namespace r = gen8::reg;
 using hw::Display;
-using hw::RegFile;
+using gen8::RegFile;
 
 constexpr uint32_t at(uint32_t reg, int pipe) { return reg + pipe * gen8::kPipeStride; }
 
@@ -18,7 +18,7 @@ constexpr uint32_t kLinearXrgb = gen8::kDspEnable | gen8::kDspFormatXrgb8888;
 class DisplayTest : public ::testing::Test {
  protected:
   // A valid 640x480 linear XRGB8888 mode on `pipe` (plain registers go
-  // straight to the RegFile, as the device's generic path does).
+  // straight to the gen8::RegFile, as the device's generic path does).
   void modeset(int pipe, uint32_t cntr = kLinearXrgb) {
     regs.set(at(r::PIPESRC, pipe), gen8::pipesrc(640, 480));
     regs.set(at(r::DSPCNTR, pipe), cntr);
@@ -26,7 +26,7 @@ class DisplayTest : public ::testing::Test {
     disp.write(at(r::PIPECONF, pipe), gen8::kPipeconfEnable);
   }
 
-  RegFile regs;
+  gen8::RegFile regs;
   Display disp{regs};
 };
 
