@@ -24,7 +24,7 @@
 #include "hw/domain.h"
 #include "hw/host_mem.h"
 #include "hw/irq.h"
-#include "hw/pci_cfg.h"
+#include "common/gen8/pci_config.h"
 #include "common/gen8/reg_file.h"
 
 namespace hw {
@@ -127,7 +127,7 @@ class Gpu {
   std::unique_ptr<std::atomic<uint64_t>[]> ggtt_;
 
   mutable std::mutex mu_;  // lock order: Gpu::mu_ before Engine::state_mu_
-  PciConfig pci_;
+  gen8::PciConfig pci_;
   gen8::RegFile regs_;
   InterruptController irq_;
   std::unique_ptr<Display> display_;

@@ -1,4 +1,4 @@
-#include "hw/pci_cfg.h"
+#include "common/gen8/pci_config.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 namespace {
 
 using namespace gen8::pci;
-using hw::PciConfig;
+using gen8::PciConfig;
 
 TEST(PciConfig, IdentityAndHeader) {
   PciConfig c;

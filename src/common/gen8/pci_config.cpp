@@ -1,10 +1,10 @@
-#include "hw/pci_cfg.h"
+#include "common/gen8/pci_config.h"
 
 #include "common/gen8/layout.h"
 
-namespace hw {
+namespace gen8 {
 
-using namespace gen8::pci;
+using namespace pci;
 
 namespace {
 
@@ -15,8 +15,8 @@ inline constexpr uint16_t kStatusCapList = 1u << 4;
 inline constexpr uint8_t kCapIdMsi = 0x05;
 
 static_assert(kConfigSize == 256);
-static_assert((gen8::kBar0Size & (gen8::kBar0Size - 1)) == 0 && gen8::kBar0Size >= 16);
-static_assert((gen8::kApertureSize & (gen8::kApertureSize - 1)) == 0 && gen8::kApertureSize >= 16);
+static_assert((kBar0Size & (kBar0Size - 1)) == 0 && kBar0Size >= 16);
+static_assert((kApertureSize & (kApertureSize - 1)) == 0 && kApertureSize >= 16);
 
 // Sizing works because address bits below the BAR size are not writable: a
 // write of all ones reads back ~(size - 1) | type bits.
@@ -31,13 +31,13 @@ constexpr uint32_t writable_mask(uint32_t off) {
     case COMMAND:  // STATUS, the upper half, is read-only
       return kCmdMem | kCmdMaster;
     case BAR0:
-      return bar_lo_mask(gen8::kBar0Size);
+      return bar_lo_mask(kBar0Size);
     case BAR0 + 4:
-      return bar_hi_mask(gen8::kBar0Size);
+      return bar_hi_mask(kBar0Size);
     case BAR2:
-      return bar_lo_mask(gen8::kApertureSize);
+      return bar_lo_mask(kApertureSize);
     case BAR2 + 4:
-      return bar_hi_mask(gen8::kApertureSize);
+      return bar_hi_mask(kApertureSize);
     case MSI_CAP:  // control is the upper half; only the enable bit is ours to take
       return static_cast<uint32_t>(kMsiEnable) << 16;
     case MSI_ADDR_LO:
@@ -105,4 +105,4 @@ uint64_t PciConfig::msi_address() const {
 }
 uint32_t PciConfig::msi_data() const { return dw(MSI_DATA) & 0xFFFFu; }
 
-}  // namespace hw
+}  // namespace gen8

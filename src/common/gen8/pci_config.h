@@ -1,4 +1,5 @@
-// The GPU's 256-byte PCI configuration space (type 0 header + MSI capability).
+// The GPU's 256-byte PCI configuration space (type 0 header + MSI capability):
+// the physical GPU's (src/hw) and, with its own instance, each vGPU's.
 // The guest owns it through config cycles, so every write goes through a
 // per-dword writable mask: only COMMAND's memory/bus-master bits, the BAR
 // address bits, and the MSI enable/address/data fields ever change. Accesses
@@ -9,7 +10,7 @@
 #include <array>
 #include <cstdint>
 
-namespace hw {
+namespace gen8 {
 
 class PciConfig {
  public:
@@ -36,4 +37,4 @@ class PciConfig {
   std::array<uint32_t, 64> dwords_{};
 };
 
-}  // namespace hw
+}  // namespace gen8
