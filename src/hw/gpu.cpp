@@ -40,7 +40,7 @@ tl::expected<std::unique_ptr<Gpu>, std::string> Gpu::create(const GpuConfig& cfg
   if (!ap) return tl::unexpected("aperture: " + ap.error());
   g->aperture_ = std::move(*ap);
   g->ggtt_.reset(new std::atomic<uint64_t>[kGgttEntries]());
-  g->display_ = std::make_unique<Display>(g->regs_);
+  g->display_ = std::make_unique<gen8::Display>(g->regs_);
   g->boot_ns_ = steady_ns();
   for (int e = 0; e < kNumEngines; ++e) g->engines_[e] = std::make_unique<Engine>(*g, e);
   if (cfg.vblank_timer) g->timer_ = std::thread([p = g.get()] { p->vblank_thread(); });
@@ -277,7 +277,7 @@ bool Gpu::raise_gt_locked(int engine, uint32_t bits) {
   return irq_.raise_gt(bits << gt_shift(engine));
 }
 
-bool Gpu::de_events(const Display::Events& ev) {
+bool Gpu::de_events(const gen8::Display::Events& ev) {
   bool msi = false;
   for (int p = 0; p < kNumPipes; ++p)
     if (ev.de[p]) msi |= irq_.raise_de(p, ev.de[p]);
@@ -327,7 +327,7 @@ void Gpu::vblank_thread() {
 }
 
 tl::expected<Frame, std::string> Gpu::scanout(int pipe) {
-  Display::Scanout s;
+  gen8::Display::Scanout s;
   {
     std::lock_guard lk(mu_);
     auto r = display_->scanout(pipe);

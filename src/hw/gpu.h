@@ -20,10 +20,10 @@
 
 #include "common/gen8/layout.h"
 #include "hw/aperture.h"
-#include "hw/display.h"
+#include "common/gen8/display_regs.h"
 #include "hw/domain.h"
 #include "hw/host_mem.h"
-#include "hw/irq.h"
+#include "common/gen8/irq_regs.h"
 #include "common/gen8/pci_config.h"
 #include "common/gen8/reg_file.h"
 
@@ -116,7 +116,7 @@ class Gpu {
   Gpu() = default;
   uint64_t reg_read(uint32_t off, unsigned size);
   bool reg_write(uint32_t off, uint32_t v);  // returns "send an MSI"
-  bool de_events(const Display::Events& ev);
+  bool de_events(const gen8::Display::Events& ev);
   void ggtt_apply_aperture(uint64_t index);
   void reset_engines(uint32_t mask);
   void vblank_thread();
@@ -129,8 +129,8 @@ class Gpu {
   mutable std::mutex mu_;  // lock order: Gpu::mu_ before Engine::state_mu_
   gen8::PciConfig pci_;
   gen8::RegFile regs_;
-  InterruptController irq_;
-  std::unique_ptr<Display> display_;
+  gen8::InterruptController irq_;
+  std::unique_ptr<gen8::Display> display_;
   std::array<std::unique_ptr<Engine>, gen8::kNumEngines> engines_;
   mutable std::mutex dom_mu_;  // a leaf lock: domains are read on every context load
   std::vector<std::shared_ptr<const Domain>> domains_;

@@ -1,4 +1,4 @@
-#include "hw/display.h"
+#include "common/gen8/display_regs.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 namespace {
 
 namespace r = gen8::reg;
-using hw::Display;
+using gen8::Display;
 using gen8::RegFile;
 
 constexpr uint32_t at(uint32_t reg, int pipe) { return reg + pipe * gen8::kPipeStride; }

@@ -1,4 +1,4 @@
-#include "hw/irq.h"
+#include "common/gen8/irq_regs.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 namespace {
 
 namespace r = gen8::reg;
-using hw::InterruptController;
+using gen8::InterruptController;
 
 constexpr uint32_t de(uint32_t reg, int pipe) { return reg + pipe * r::kDePipeStride; }
 
@@ -15,8 +15,8 @@ constexpr uint32_t kRcsUser = gen8::kGtUser << 0;
 constexpr uint32_t kBcsUser = gen8::kGtUser << 16;
 
 // Master enabled, every GT and pipe-0 bit unmasked and enabled.
-InterruptController armed() {
-  InterruptController ic;
+gen8::InterruptController armed() {
+  gen8::InterruptController ic;
   ic.write(r::GEN8_GT_IMR0, 0);
   ic.write(r::GEN8_GT_IER0, 0xFFFFFFFFu);
   ic.write(de(r::GEN8_DE_PIPE_IMR, 0), 0);
@@ -26,7 +26,7 @@ InterruptController armed() {
 }
 
 TEST(Irq, PowerOnState) {
-  InterruptController ic;
+  gen8::InterruptController ic;
   EXPECT_EQ(ic.read(r::GEN8_MASTER_IRQ), 0u);
   EXPECT_EQ(ic.read(r::GEN8_GT_IMR0), 0xFFFFFFFFu);
   EXPECT_EQ(ic.read(r::GEN8_GT_IER0), 0u);
@@ -39,7 +39,7 @@ TEST(Irq, PowerOnState) {
 }
 
 TEST(Irq, Owns) {
-  InterruptController ic;
+  gen8::InterruptController ic;
   EXPECT_TRUE(ic.owns(r::GEN8_MASTER_IRQ));
   for (uint32_t off : {r::GEN8_GT_ISR0, r::GEN8_GT_IMR0, r::GEN8_GT_IIR0, r::GEN8_GT_IER0})
     EXPECT_TRUE(ic.owns(off));
@@ -55,7 +55,7 @@ TEST(Irq, Owns) {
 }
 
 TEST(Irq, MaskedEventsAreNotLatched) {
-  InterruptController ic;
+  gen8::InterruptController ic;
   ic.write(r::GEN8_GT_IER0, 0xFFFFFFFFu);
   ic.write(r::GEN8_MASTER_IRQ, gen8::kMasterEnable);
   // IMR powers on all ones: nothing latches.
@@ -83,7 +83,7 @@ TEST(Irq, MaskedEventsAreNotLatched) {
 }
 
 TEST(Irq, RaiseDecision) {  // rule a)
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   EXPECT_TRUE(ic.raise_gt(kRcsUser));
   EXPECT_EQ(ic.read(r::GEN8_GT_IIR0), kRcsUser);
   EXPECT_TRUE(ic.raise_de(0, gen8::kDePipeVblank));
@@ -91,14 +91,14 @@ TEST(Irq, RaiseDecision) {  // rule a)
   EXPECT_FALSE(ic.raise_gt(0));
 
   // Latched but not enabled: no MSI, not pending through that bit.
-  InterruptController ic2 = armed();
+  gen8::InterruptController ic2 = armed();
   ic2.write(r::GEN8_GT_IER0, kBcsUser);
   EXPECT_FALSE(ic2.raise_gt(kRcsUser));
   EXPECT_EQ(ic2.read(r::GEN8_GT_IIR0), kRcsUser);
   EXPECT_FALSE(ic2.pending());
 
   // Master disabled: latched, no MSI.
-  InterruptController ic3 = armed();
+  gen8::InterruptController ic3 = armed();
   ic3.write(r::GEN8_MASTER_IRQ, 0);
   EXPECT_FALSE(ic3.raise_gt(kRcsUser));
   EXPECT_EQ(ic3.read(r::GEN8_GT_IIR0), kRcsUser);
@@ -110,7 +110,7 @@ TEST(Irq, RaiseDecision) {  // rule a)
 }
 
 TEST(Irq, MasterEnableDecision) {  // rule b)
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   ic.write(r::GEN8_MASTER_IRQ, 0);
   EXPECT_FALSE(ic.raise_gt(kRcsUser));
   // 0 -> 1 with a pending, enabled bit: the event must not be lost.
@@ -134,7 +134,7 @@ TEST(Irq, MasterEnableDecision) {  // rule b)
 }
 
 TEST(Irq, MasterReadAndWrite) {
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   EXPECT_EQ(ic.read(r::GEN8_MASTER_IRQ), gen8::kMasterEnable);
   ic.raise_gt(kRcsUser);
   EXPECT_EQ(ic.read(r::GEN8_MASTER_IRQ), gen8::kMasterEnable | gen8::kMasterGtRcs);
@@ -163,7 +163,7 @@ TEST(Irq, MasterReadAndWrite) {
 }
 
 TEST(Irq, IirClearDecision) {  // rule c)
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   ic.raise_gt(kRcsUser);
   ic.raise_gt(kBcsUser);
   // The lost-interrupt case: clearing one bit while another is pending and
@@ -199,7 +199,7 @@ TEST(Irq, IirClearDecision) {  // rule c)
 }
 
 TEST(Irq, IerDecision) {  // rule d)
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   ic.write(r::GEN8_GT_IER0, 0);
   ic.raise_gt(kRcsUser | kBcsUser);
   // Newly enabling a latched bit sends.
@@ -218,14 +218,14 @@ TEST(Irq, IerDecision) {  // rule d)
   EXPECT_EQ(ic.read(r::GEN8_GT_IER0), kRcsUser);
 
   // Display group.
-  InterruptController d = armed();
+  gen8::InterruptController d = armed();
   d.write(de(r::GEN8_DE_PIPE_IER, 0), 0);
   d.raise_de(0, gen8::kDePipeFlipDone);
   EXPECT_TRUE(d.write(de(r::GEN8_DE_PIPE_IER, 0), gen8::kDePipeFlipDone));
 }
 
 TEST(Irq, ImrAndIsrWrites) {  // rule e) and read-only ISR
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   ic.write(r::GEN8_GT_IER0, 0);
   ic.raise_gt(kRcsUser);
   ic.write(r::GEN8_GT_IER0, kRcsUser);
@@ -244,7 +244,7 @@ TEST(Irq, ImrAndIsrWrites) {  // rule e) and read-only ISR
 }
 
 TEST(Irq, UnownedOffsets) {
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   ic.raise_gt(kRcsUser);
   EXPECT_EQ(ic.read(r::GEN8_GT_IIR0 + 2), 0u);
   EXPECT_FALSE(ic.write(r::GEN8_GT_IIR0 + 2, 0xFFFFFFFFu));
@@ -253,7 +253,7 @@ TEST(Irq, UnownedOffsets) {
 }
 
 TEST(Irq, ResetGt) {
-  InterruptController ic = armed();
+  gen8::InterruptController ic = armed();
   ic.raise_gt(kRcsUser);
   ic.raise_de(0, gen8::kDePipeVblank);
   ic.reset_gt();

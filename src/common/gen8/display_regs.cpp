@@ -1,8 +1,8 @@
-#include "hw/display.h"
+#include "common/gen8/display_regs.h"
 
 #include <fmt/format.h>
 
-namespace hw {
+namespace gen8 {
 
 namespace r = gen8::reg;
 
@@ -135,4 +135,4 @@ uint64_t Display::flips(int pipe) const { return valid_pipe(pipe) ? pipes_[pipe]
 
 void Display::reset() { pipes_.fill(Pipe{}); }
 
-}  // namespace hw
+}  // namespace gen8

@@ -29,7 +29,7 @@
 #include "common/gen8/layout.h"
 #include "common/gen8/reg_file.h"
 
-namespace hw {
+namespace gen8 {
 
 class Display {
  public:
@@ -83,4 +83,4 @@ class Display {
   std::array<Pipe, gen8::kNumPipes> pipes_{};
 };
 
-}  // namespace hw
+}  // namespace gen8

@@ -1,6 +1,6 @@
-#include "hw/irq.h"
+#include "common/gen8/irq_regs.h"
 
-namespace hw {
+namespace gen8 {
 
 namespace r = gen8::reg;
 
@@ -111,4 +111,4 @@ void InterruptController::reset() {
   master_ = 0;
 }
 
-}  // namespace hw
+}  // namespace gen8

@@ -30,7 +30,7 @@
 
 #include "common/gen8/layout.h"
 
-namespace hw {
+namespace gen8 {
 
 class InterruptController {
  public:
@@ -71,4 +71,4 @@ class InterruptController {
   uint32_t master_ = 0;
 };
 
-}  // namespace hw
+}  // namespace gen8
