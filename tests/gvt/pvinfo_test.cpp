@@ -1,0 +1,82 @@
+// The emulated PV info page, read by the real driver's PV code.
+#include "gvt/pvinfo.h"
+
+#include <gtest/gtest.h>
+
+#include "common/gen8/layout.h"
+#include "driver/gm_alloc.h"
+#include "driver/pv.h"
+
+namespace gvt {
+namespace {
+
+namespace pvi = gen8::pvinfo;
+
+// The driver's platform with MMIO routed to the emulated page.
+class PageOnly final : public drv::Platform {
+ public:
+  explicit PageOnly(PvInfoPage& p) : page(p) {}
+  PvInfoPage& page;
+  uint32_t cfg_read32(uint32_t) override { return 0; }
+  void cfg_write32(uint32_t, uint32_t) override {}
+  uint32_t mmio_read32(uint32_t off) override { return PvInfoPage::owns(off) ? page.read(off) : 0; }
+  void mmio_write32(uint32_t off, uint32_t v) override {
+    if (PvInfoPage::owns(off)) page.write(off, v);
+  }
+  void mmio_write64(uint32_t, uint64_t) override {}
+  bool alloc_pages(uint64_t, bool, drv::Pages*) override { return false; }
+  void free_pages(const drv::Pages&) override {}
+  void* phys_to_cpu(uint64_t) override { return nullptr; }
+  uint8_t* aperture() override { return nullptr; }
+  uint64_t now_ns() override { return 0; }
+  void wait(const volatile uint32_t*, uint32_t, uint64_t) override {}
+  bool take_interrupt() override { return false; }
+  uint64_t msi_address() override { return 0; }
+  uint32_t msi_data() override { return 0; }
+  void log(const char*) override {}
+};
+
+TEST(PvInfoPage, TheDriverBalloonsToExactlyItsSlice) {
+  GmPartition part;
+  auto slice = part.allocate(default_type());
+  ASSERT_TRUE(slice);
+  PvInfoPage page(1, *slice);
+  PageOnly plat(page);
+  drv::PvInfo info = drv::pv_detect(plat);
+  ASSERT_TRUE(info.present);
+  EXPECT_TRUE(page.guest_aware());
+  EXPECT_EQ(info.vgt_id, 1u);
+  EXPECT_EQ(info.fences, slice->fences);
+  drv::GmAllocator gm;
+  gm.init(gen8::kPageSize, gen8::kGmSize);
+  ASSERT_TRUE(drv::pv_balloon(info, gm));
+  EXPECT_EQ(gm.free_bytes(), slice->low_size + slice->high_size);
+  auto a = gm.alloc(gen8::kPageSize, gen8::kPageSize, 0, gen8::kApertureSize);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(*a, slice->low_base);
+}
+
+TEST(PvInfoPage, UpstreamLayoutAndGuestFields) {
+  GmSlice s{64 << 20, 64 << 20, 1ull << 30, 384 << 20, 4, 4};
+  PvInfoPage page(3, s);
+  EXPECT_EQ(page.read(pvi::MAGIC), 0x76544776u);  // the low half of 0x4776544776544776
+  EXPECT_EQ(page.read(pvi::VERSION_MAJOR) & 0xFFFF, 1u);
+  EXPECT_TRUE(page.read(pvi::VGT_CAPS) & pvi::kCapFullPpgtt);
+  EXPECT_EQ(page.read(pvi::CURSOR_X_HOT), ~0u);
+  page.write(pvi::DISPLAY_READY, 1);
+  page.write(pvi::PDP0_LO, 0x1000);
+  page.write(pvi::PDP0_LO + 4, 0x2);
+  page.write(pvi::G2V_NOTIFY, pvi::kG2vPpgttL4Create);
+  EXPECT_TRUE(page.display_ready());
+  EXPECT_EQ(page.pdp(0), 0x200001000ull);
+  EXPECT_EQ(page.last_g2v(), uint32_t{pvi::kG2vPpgttL4Create});
+  page.write(pvi::MAGIC, 0);  // read-only: dropped
+  EXPECT_EQ(page.dropped_writes(), 1u);
+  EXPECT_EQ(page.read(pvi::MAGIC), 0x76544776u);
+  page.reset();
+  EXPECT_FALSE(page.display_ready());
+  EXPECT_EQ(page.pdp(0), 0u);
+}
+
+}  // namespace
+}  // namespace gvt
