@@ -75,8 +75,7 @@ Result<Bo> Device::create_bo(uint64_t bytes, unsigned flags) {
     bo.gm = *gm;
     // GGTT entries are written once, at allocation time.
     for (uint64_t i = 0; i < bo.size / kPageSize; ++i)
-      p_->mmio_write64(static_cast<uint32_t>(kGgttOffset + (bo.gm / kPageSize + i) * 8),
-                       (bo.pages.phys + i * kPageSize) | kPtePresent);
+      write_ggtt(bo.gm / kPageSize + i, (bo.pages.phys + i * kPageSize) | kPtePresent);
   }
   return bo;
 }
@@ -84,12 +83,19 @@ Result<Bo> Device::create_bo(uint64_t bytes, unsigned flags) {
 void Device::destroy_bo(Bo& bo) {
   if (!bo.size) return;
   if (bo.gm) {
-    for (uint64_t i = 0; i < bo.size / kPageSize; ++i)
-      p_->mmio_write64(static_cast<uint32_t>(kGgttOffset + (bo.gm / kPageSize + i) * 8), 0);
+    for (uint64_t i = 0; i < bo.size / kPageSize; ++i) write_ggtt(bo.gm / kPageSize + i, 0);
     gm_.free(bo.gm, bo.size);
   }
   p_->free_pages(bo.pages);
   bo = Bo{};
+}
+
+void Device::write_ggtt(uint64_t index, uint64_t pte) {
+  p_->mmio_write64(static_cast<uint32_t>(kGgttOffset + index * 8), pte);
+}
+
+void Device::write_fence(uint32_t index, uint64_t value) {
+  p_->mmio_write64(reg::FENCE_REG_GEN6 + 8 * index, value);
 }
 
 uint64_t Device::seqno_gm(int e) const { return eng_[e].hwsp.gm + kHwspSeqno * 4; }

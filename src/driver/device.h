@@ -71,6 +71,11 @@ class Device {
   }
   uint32_t new_ctx_id() { return ++last_ctx_id_; }
 
+  // ---- for the mediator (the host port) ----
+  // One physical GGTT entry, and one fence register.
+  void write_ggtt(uint64_t index, uint64_t pte);
+  void write_fence(uint32_t index, uint64_t value);
+
   // ---- interrupts ----
   // The bottom half: reads and acknowledges the IIRs after an MSI.
   void service_interrupts();

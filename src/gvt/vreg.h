@@ -35,6 +35,8 @@ class VirtualRegs {
   // Every register whose value differs from the golden state (debug aid).
   std::vector<RegDiff> diff_golden() const;
   uint64_t unknown_accesses() const { return unknown_; }
+  // The display model keeps its plain registers here too.
+  gen8::RegFile& file() { return file_; }
 
  private:
   gen8::RegFile file_;
