@@ -22,8 +22,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # What each target links besides its own file: adding a target is one line.
 declare -A SOURCES=(
   [fuzz_elf_loader]="src/hv/elf_loader.cpp"
+  [fuzz_vgpu_mmio]="$(echo src/gvt/*.cpp src/hv/fake_mpt.cpp src/hv/bus.cpp src/common/gen8/*.cpp src/driver/*.cpp)"
 )
-LIBS=(-lfmt)
+LIBS=(-lfmt -lspdlog)
 
 CXX=clang++-14
 CXXFLAGS=(-std=c++20 -O1 -g "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=undefined
