@@ -28,7 +28,7 @@ LIBS=(-lfmt -lspdlog)
 
 CXX=clang++-14
 CXXFLAGS=(-std=c++20 -O1 -g "-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=undefined
-          -fno-omit-frame-pointer -Wall -Wextra -Werror -Isrc)
+          -fno-omit-frame-pointer -Wall -Wextra -Werror -Isrc -Itests)
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-30}
 if ! [[ $SECONDS_PER_TARGET =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz.sh: FUZZ_SECONDS must be a positive integer, not '$SECONDS_PER_TARGET'" >&2

@@ -1,6 +1,8 @@
 // Address-space ballooning, with a platform that presents a PV info page.
 #include <gtest/gtest.h>
 
+#include "support/null_platform.h"
+
 #include <map>
 
 #include "common/gen8/layout.h"
@@ -14,24 +16,10 @@ namespace {
 namespace pvi = gen8::pvinfo;
 
 // Only MMIO reads are used by pv_detect.
-class PvPlatform final : public Platform {
+class PvPlatform final : public test_support::NullPlatform {
  public:
   std::map<uint32_t, uint32_t> regs;
-  uint32_t cfg_read32(uint32_t) override { return 0; }
-  void cfg_write32(uint32_t, uint32_t) override {}
   uint32_t mmio_read32(uint32_t off) override { return regs.count(off) ? regs[off] : 0; }
-  void mmio_write32(uint32_t, uint32_t) override {}
-  void mmio_write64(uint32_t, uint64_t) override {}
-  bool alloc_pages(uint64_t, bool, Pages*) override { return false; }
-  void free_pages(const Pages&) override {}
-  void* phys_to_cpu(uint64_t) override { return nullptr; }
-  uint8_t* aperture() override { return nullptr; }
-  uint64_t now_ns() override { return 0; }
-  void wait(const volatile uint32_t*, uint32_t, uint64_t) override {}
-  bool take_interrupt() override { return false; }
-  uint64_t msi_address() override { return 0; }
-  uint32_t msi_data() override { return 0; }
-  void log(const char*) override {}
 
   void present(uint64_t map_base, uint64_t map_size, uint64_t hid_base, uint64_t hid_size) {
     regs[pvi::MAGIC] = static_cast<uint32_t>(pvi::kMagic);

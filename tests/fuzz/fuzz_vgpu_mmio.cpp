@@ -10,6 +10,7 @@
 #include "common/vmm_abi.h"
 #include "gvt/vgpu.h"
 #include "hv/fake_mpt.h"
+#include "support/null_platform.h"
 
 namespace {
 
@@ -21,23 +22,10 @@ constexpr uint64_t kScratch = 0x7000000000ull;
 // A small slice keeps each run fast; neighbours lie on both sides of it.
 constexpr gvt::GmSlice g_slice{64ull << 20, 256 << 10, 1ull << 30, 256 << 10, 4, 4};
 
-class CheckingPlatform final : public drv::Platform {
+class CheckingPlatform final : public test_support::NullPlatform {
  public:
-  uint32_t cfg_read32(uint32_t) override { return 0; }
-  void cfg_write32(uint32_t, uint32_t) override {}
-  uint32_t mmio_read32(uint32_t) override { return 0; }
   void mmio_write32(uint32_t off, uint32_t v) override { check(off, v); }
   void mmio_write64(uint32_t off, uint64_t v) override { check(off, v); }
-  bool alloc_pages(uint64_t, bool, drv::Pages*) override { return false; }
-  void free_pages(const drv::Pages&) override {}
-  void* phys_to_cpu(uint64_t) override { return nullptr; }
-  uint8_t* aperture() override { return nullptr; }
-  uint64_t now_ns() override { return 0; }
-  void wait(const volatile uint32_t*, uint32_t, uint64_t) override {}
-  bool take_interrupt() override { return false; }
-  uint64_t msi_address() override { return 0; }
-  uint32_t msi_data() override { return 0; }
-  void log(const char*) override {}
 
  private:
   static void check(uint32_t off, uint64_t v) {

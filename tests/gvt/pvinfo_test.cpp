@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/null_platform.h"
+
 #include "common/gen8/layout.h"
 #include "driver/gm_alloc.h"
 #include "driver/pv.h"
@@ -13,27 +15,14 @@ namespace {
 namespace pvi = gen8::pvinfo;
 
 // The driver's platform with MMIO routed to the emulated page.
-class PageOnly final : public drv::Platform {
+class PageOnly final : public test_support::NullPlatform {
  public:
   explicit PageOnly(PvInfoPage& p) : page(p) {}
   PvInfoPage& page;
-  uint32_t cfg_read32(uint32_t) override { return 0; }
-  void cfg_write32(uint32_t, uint32_t) override {}
   uint32_t mmio_read32(uint32_t off) override { return PvInfoPage::owns(off) ? page.read(off) : 0; }
   void mmio_write32(uint32_t off, uint32_t v) override {
     if (PvInfoPage::owns(off)) page.write(off, v);
   }
-  void mmio_write64(uint32_t, uint64_t) override {}
-  bool alloc_pages(uint64_t, bool, drv::Pages*) override { return false; }
-  void free_pages(const drv::Pages&) override {}
-  void* phys_to_cpu(uint64_t) override { return nullptr; }
-  uint8_t* aperture() override { return nullptr; }
-  uint64_t now_ns() override { return 0; }
-  void wait(const volatile uint32_t*, uint32_t, uint64_t) override {}
-  bool take_interrupt() override { return false; }
-  uint64_t msi_address() override { return 0; }
-  uint32_t msi_data() override { return 0; }
-  void log(const char*) override {}
 };
 
 TEST(PvInfoPage, TheDriverBalloonsToExactlyItsSlice) {

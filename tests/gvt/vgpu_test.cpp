@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/null_platform.h"
+
 #include <map>
 
 #include "common/gen8/layout.h"
@@ -16,24 +18,11 @@ namespace {
 using namespace gen8;
 
 // The host build of the driver over a platform that records BAR0 writes.
-class RecordingPlatform final : public drv::Platform {
+class RecordingPlatform final : public test_support::NullPlatform {
  public:
   std::map<uint32_t, uint64_t> writes;
-  uint32_t cfg_read32(uint32_t) override { return 0; }
-  void cfg_write32(uint32_t, uint32_t) override {}
-  uint32_t mmio_read32(uint32_t) override { return 0; }
   void mmio_write32(uint32_t off, uint32_t v) override { writes[off] = v; }
   void mmio_write64(uint32_t off, uint64_t v) override { writes[off] = v; }
-  bool alloc_pages(uint64_t, bool, drv::Pages*) override { return false; }
-  void free_pages(const drv::Pages&) override {}
-  void* phys_to_cpu(uint64_t) override { return nullptr; }
-  uint8_t* aperture() override { return nullptr; }
-  uint64_t now_ns() override { return 0; }
-  void wait(const volatile uint32_t*, uint32_t, uint64_t) override {}
-  bool take_interrupt() override { return false; }
-  uint64_t msi_address() override { return 0; }
-  uint32_t msi_data() override { return 0; }
-  void log(const char*) override {}
 };
 
 constexpr uint64_t kRam = 64ull << 20;
