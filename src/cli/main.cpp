@@ -99,9 +99,7 @@ int usage_error(std::string msg);
 void print_result(const cli::RunResult& r) {
   fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} MMIO/frame\n",
              r.workload, r.status, r.frames, r.seconds, r.fps, r.frame_checksum, r.guest_checksum,
-             r.frames ? double(r.mmio.reads + r.mmio.writes + r.mmio.ggtt_reads + r.mmio.ggtt_writes) /
-                            r.frames
-                      : 0.0);
+             r.frames ? double(r.mmio.total()) / r.frames : 0.0);
   if (r.exits)
     fmt::print("exits: {} mmio, {} pio, {} wait, {} ro_memslot ({:.1f} per frame); console log {}\n",
                r.exits->mmio, r.exits->pio, r.exits->wait, r.exits->ro_memslot,

@@ -16,13 +16,6 @@ namespace {
 
 std::string hex64(uint64_t v) { return fmt::format("{:016x}", v); }
 
-hw::MmioStats delta(const hw::MmioStats& a, const hw::MmioStats& b) {
-  return {b.reads - a.reads,           b.writes - a.writes,
-          b.ggtt_reads - a.ggtt_reads, b.ggtt_writes - a.ggtt_writes,
-          b.unknown_reads - a.unknown_reads, b.unknown_writes - a.unknown_writes,
-          b.refused - a.refused};
-}
-
 }  // namespace
 
 tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
@@ -62,7 +55,7 @@ tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
   params.on_done = [](void* u) {
     auto* w = static_cast<Window*>(u);
     w->r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w->t0).count();
-    w->r->mmio = delta(w->mmio, w->gpu->mmio_stats());
+    w->r->mmio = w->gpu->mmio_stats() - w->mmio;
     w->r->submissions = w->dev->stats().submissions - w->submissions;
     w->frame = w->gpu->scanout(0);
   };
@@ -122,10 +115,7 @@ nlohmann::json to_json(const RunResult& r) {
         {"ggtt_reads", r.mmio.ggtt_reads},
         {"ggtt_writes", r.mmio.ggtt_writes},
         {"unknown", r.mmio.unknown_reads + r.mmio.unknown_writes},
-        {"per_frame", r.frames ? double(r.mmio.reads + r.mmio.writes + r.mmio.ggtt_reads +
-                                        r.mmio.ggtt_writes) /
-                                     r.frames
-                               : 0.0}}}};
+        {"per_frame", r.frames ? double(r.mmio.total()) / r.frames : 0.0}}}};
   if (r.exits)
     j["exits"] = {{"mmio", r.exits->mmio}, {"pio", r.exits->pio}, {"wait", r.exits->wait},
                   {"ro_memslot", r.exits->ro_memslot}, {"total", r.exits->total},

@@ -48,13 +48,6 @@ class PassthroughGpu final : public hv::BusDevice, public hv::PciFunction {
   hw::Gpu& gpu_;
 };
 
-hw::MmioStats delta(const hw::MmioStats& a, const hw::MmioStats& b) {
-  return {b.reads - a.reads,           b.writes - a.writes,
-          b.ggtt_reads - a.ggtt_reads, b.ggtt_writes - a.ggtt_writes,
-          b.unknown_reads - a.unknown_reads, b.unknown_writes - a.unknown_writes,
-          b.refused - a.refused};
-}
-
 }  // namespace
 
 std::string guest_image_path() {
@@ -148,12 +141,9 @@ tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const V
   if (win.t1 > win.t0) {
     r.seconds = (win.t1 - win.t0) / 1e9;
     r.fps = r.frames / r.seconds;
-    r.mmio = delta(win.mmio, win.mmio_done);
+    r.mmio = win.mmio_done - win.mmio;
   }
-  hv::ExitCounters e{win.exits1.mmio - win.exits0.mmio, win.exits1.pio - win.exits0.pio,
-                     win.exits1.wait - win.exits0.wait,
-                     win.exits1.ro_memslot - win.exits0.ro_memslot,
-                     win.exits1.unhandled - win.exits0.unhandled, win.exits1.total - win.exits0.total};
+  hv::ExitCounters e = win.exits1 - win.exits0;
   r.exits = ExitCounts{e.mmio, e.pio, e.wait, e.ro_memslot, e.total};
   r.console_log = v.log_path();
   if (win.frame && *win.frame) {

@@ -28,6 +28,10 @@ struct ExitCounters {
   uint64_t ro_memslot = 0;  // writes to write-protected guest pages
   uint64_t unhandled = 0;   // MMIO/PIO no device claims (reads return all ones)
   uint64_t total = 0;
+  ExitCounters operator-(const ExitCounters& o) const {
+    return {mmio - o.mmio, pio - o.pio, wait - o.wait, ro_memslot - o.ro_memslot,
+            unhandled - o.unhandled, total - o.total};
+  }
 };
 
 struct Outcome {

@@ -49,6 +49,16 @@ struct MmioStats {
   uint64_t ggtt_reads = 0, ggtt_writes = 0;
   uint64_t unknown_reads = 0, unknown_writes = 0;  // offsets absent from the table
   uint64_t refused = 0;                            // bad size or alignment
+  uint64_t total() const { return reads + writes + ggtt_reads + ggtt_writes; }
+  MmioStats operator-(const MmioStats& o) const {
+    return {reads - o.reads,
+            writes - o.writes,
+            ggtt_reads - o.ggtt_reads,
+            ggtt_writes - o.ggtt_writes,
+            unknown_reads - o.unknown_reads,
+            unknown_writes - o.unknown_writes,
+            refused - o.refused};
+  }
 };
 
 struct Frame {
