@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/hw_spec.h"
+#include "cli/mediated.h"
 #include "cli/native.h"
 #include "cli/passthrough.h"
 #include "cli/png.h"
@@ -144,29 +145,47 @@ int run(const RunArgs& a) {
     if (a.seconds > 0) s->seconds = a.seconds;
     specs.push_back(*s);
   }
-  if (!a.passthrough)
-    return usage_error("mediated vGPUs are not available yet: use --passthrough with one --vm");
-  if (specs.size() != 1) return usage_error("--passthrough gives the whole GPU to exactly one --vm");
   cli::VmRunOptions opt;
   opt.log_dir = a.screenshots.empty() ? "." : a.screenshots;
-  auto r = cli::run_passthrough(specs[0], opt);
-  if (!r) {
-    fmt::print(stderr, "gvirt run: {}\n", r.error());
-    return kExitFailure;
-  }
-  print_result(*r);
-  if (!a.json.empty()) {
-    nlohmann::json doc = {{"mode", "passthrough"}, {"results", {cli::to_json(*r)}}};
-    if (int rc = write_json(a.json, doc)) return rc;
-  }
-  if (!a.screenshots.empty() && r->frame) {
-    auto path = a.screenshots + "/vm0.png";
-    if (auto w = cli::write_png(*r->frame, path); !w) {
-      fmt::print(stderr, "gvirt run: {}\n", w.error());
+  std::vector<cli::RunResult> results;
+  if (a.passthrough) {
+    if (specs.size() != 1) return usage_error("--passthrough gives the whole GPU to exactly one --vm");
+    auto r = cli::run_passthrough(specs[0], opt);
+    if (!r) {
+      fmt::print(stderr, "gvirt run: {}\n", r.error());
       return kExitFailure;
     }
+    results.push_back(std::move(*r));
+  } else {
+    auto r = cli::run_mediated(specs, opt);
+    if (!r) {
+      fmt::print(stderr, "gvirt run: {}\n", r.error());
+      return kExitFailure;
+    }
+    results = std::move(*r);
   }
-  return r->status == "ok" ? 0 : kExitFailure;
+  nlohmann::json doc = {{"mode", a.passthrough ? "passthrough" : "mediated"},
+                        {"results", nlohmann::json::array()}};
+  bool ok = true;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const cli::RunResult& r = results[i];
+    if (results.size() > 1) fmt::print("vm{} ", i);
+    print_result(r);
+    nlohmann::json j = cli::to_json(r);
+    j["vm"] = fmt::format("vm{}", i);
+    doc["results"].push_back(std::move(j));
+    ok = ok && r.status == "ok";
+    if (!a.screenshots.empty() && r.frame) {
+      auto path = fmt::format("{}/vm{}.png", a.screenshots, i);
+      if (auto w = cli::write_png(*r.frame, path); !w) {
+        fmt::print(stderr, "gvirt run: {}\n", w.error());
+        return kExitFailure;
+      }
+    }
+  }
+  if (!a.json.empty())
+    if (int rc = write_json(a.json, doc)) return rc;
+  return ok ? 0 : kExitFailure;
 }
 
 int usage_error(std::string msg) {

@@ -121,6 +121,7 @@ nlohmann::json to_json(const RunResult& r) {
                   {"ro_memslot", r.exits->ro_memslot}, {"total", r.exits->total},
                   {"per_frame", r.frames ? double(r.exits->total) / r.frames : 0.0}};
   if (!r.console_log.empty()) j["console_log"] = r.console_log;
+  if (!r.vgpu.is_null()) j["vgpu"] = r.vgpu;
   if (r.latency)
     j["latency_us"] = {{"count", r.latency->count}, {"mean", r.latency->mean_us},
                        {"p50", r.latency->p50_us},  {"p99", r.latency->p99_us},

@@ -40,6 +40,7 @@ struct RunResult {
   std::optional<hw::Frame> frame;       // the last scanned-out frame
   std::optional<ExitCounts> exits;      // VM runs only, during the frames
   std::string console_log;              // VM runs only
+  nlohmann::json vgpu;                  // mediated runs only: the vGPU and its counters
 };
 
 struct NativeOptions {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <mutex>
 
-#include "cli/checksum.h"
+#include "cli/guest_run.h"
 #include "common/gen8/layout.h"
 #include "common/vmm_abi.h"
 #include "hv/elf_loader.h"
@@ -77,15 +77,8 @@ tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const V
   g.cfg_write(gen8::pci::BAR2 + 4, 4, 0);
 
   std::filesystem::create_directories(opt.log_dir);
-  hv::VmConfig vc;
-  vc.name = "vm0";
-  vc.ram = hv::RamBacking{g.memory().fd(), *hpa, ram, g.memory().base() + *hpa};
-  vc.cmdline = !opt.guest_cmdline.empty() ? opt.guest_cmdline
-               : spec.seconds > 0 ? fmt::format("workload={} seconds={}", spec.workload, spec.seconds)
-                                  : fmt::format("workload={} frames={}", spec.workload, spec.frames);
-  vc.timeout_s = opt.timeout_s + spec.seconds;
-  vc.log_path = (std::filesystem::path(opt.log_dir) / "vm0.log").string();
-  auto vm = hv::Vm::create(vc);
+  auto vm = hv::Vm::create(
+      vm_config("vm0", hv::RamBacking{g.memory().fd(), *hpa, ram, g.memory().base() + *hpa}, spec, opt));
   if (!vm) return tl::unexpected(vm.error());
   hv::Vm& v = **vm;
   if (auto l = v.load(*elf); !l) return tl::unexpected("guest image: " + l.error());
@@ -100,64 +93,22 @@ tl::expected<RunResult, std::string> run_passthrough(const VmSpec& spec, const V
 
   RunResult r;
   r.workload = spec.workload;
-  struct Window {
-    hw::MmioStats mmio;
-    uint64_t t0 = 0, t1 = 0;
-    hv::ExitCounters exits0, exits1;
-    std::optional<tl::expected<hw::Frame, std::string>> frame;
-    hw::MmioStats mmio_done;
-  } win;
-  v.set_mark_handler([&](uint64_t mark, uint64_t ns) {
-    if (mark == kMarkFramesStart) {
-      win.t0 = ns;
-      win.mmio = g.mmio_stats();
-      win.exits0 = v.exits();
-    } else if (mark == kMarkFramesDone) {
-      win.t1 = ns;
-      win.mmio_done = g.mmio_stats();
-      win.exits1 = v.exits();
-      win.frame = g.scanout(0);  // the vCPU is paused in this exit
-    }
-  });
+  FrameWindow win;
+  hw::MmioStats mmio0, mmio1;
+  watch_frames(
+      v, win, [&](uint64_t mark) { (mark == kMarkFramesStart ? mmio0 : mmio1) = g.mmio_stats(); },
+      [&g] { return g.scanout(0); });
   v.start();
   hv::VmStatus st = v.wait();
   g.set_msi_handler(nullptr);
 
-  GuestResult gr;
-  std::memcpy(&gr, v.ram() + kResult, sizeof gr);
-  r.frames = gr.magic == kResultMagic ? gr.frames : 0;
-  r.guest_checksum = fmt::format("{:016x}", gr.guest_checksum);
-  r.submissions = gr.submissions;
-  r.interrupts = gr.interrupts;
-  r.workload_cpu_ms = gr.workload_cpu_ns / 1e6;
-  if (gr.latency_count)
-    r.latency = LatencyStats{gr.latency_count, gr.latency_mean_ns / 1e3, gr.latency_p50_ns / 1e3,
-                             gr.latency_p99_ns / 1e3, gr.latency_max_ns / 1e3};
+  GuestResult gr = collect_result(r, v, st, win, opt);
   for (uint32_t i = 0; i < gr.n_contexts && i < 4; ++i) {
     auto c = g.counters(gr.contexts[i]);
     r.commands_executed += c.commands;
     r.pixels_written += c.pixels;
   }
-  if (win.t1 > win.t0) {
-    r.seconds = (win.t1 - win.t0) / 1e9;
-    r.fps = r.frames / r.seconds;
-    r.mmio = win.mmio_done - win.mmio;
-  }
-  hv::ExitCounters e = win.exits1 - win.exits0;
-  r.exits = ExitCounts{e.mmio, e.pio, e.wait, e.ro_memslot, e.total};
-  r.console_log = v.log_path();
-  if (win.frame && *win.frame) {
-    r.frame_checksum = frame_checksum(**win.frame);
-    r.frame = std::move(**win.frame);
-  }
-  if (!st.ok || !opt.guest_cmdline.empty())
-    r.status = st.text;
-  else if (gr.magic != kResultMagic || gr.status != 0)
-    r.status = fmt::format("error: {}", gr.magic == kResultMagic ? gr.error : "no guest result");
-  else if (!win.frame || !*win.frame)
-    r.status = fmt::format("error: {}", win.frame ? win.frame->error() : "no frame was shown");
-  else
-    r.status = "ok";
+  if (win.t1 > win.t0) r.mmio = mmio1 - mmio0;
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/vmm_abi.h"
+#include "gvt/vgpu_types.h"
 #include "workloads/workload.h"
 
 namespace cli {
@@ -48,6 +49,8 @@ tl::expected<VmSpec, std::string> parse_vm_spec(const std::string& text) {
       if (!parse_num(val, &v.ram_mib) || v.ram_mib < min || v.ram_mib > max)
         return tl::unexpected(fmt::format("--vm ram is in MiB, from {} to {}, not '{}'", min, max, val));
     } else if (key == "type") {
+      if (!gvt::find_type(val))
+        return tl::unexpected(fmt::format("unknown vGPU type '{}' in --vm; see 'gvirt types'", val));
       v.type = val;
     } else if (key == "ppgtt") {
       if (val != "shadow" && val != "2stage")

@@ -32,13 +32,13 @@ Result<void> Device::probe() {
   return {};
 }
 
-Result<void> Device::init(Platform& p) {
+Result<void> Device::init(Platform& p, const PvInfo* own) {
   p_ = &p;
   if (auto r = probe(); !r) return r;
   pv_ = pv_detect(p);
   // GM page 0 stays unused so that 0 can mean "not in the GGTT".
   gm_.init(kPageSize, kGmSize);
-  if (auto b = pv_balloon(pv_, gm_); !b) return b;
+  if (auto b = pv_balloon(own ? *own : pv_, gm_); !b) return b;
   for (int e = 0; e < kNumEngines; ++e) {
     auto h = create_bo(kPageSize, kBoGgtt);
     if (!h) return tl::unexpected(h.error());
@@ -92,6 +92,16 @@ void Device::destroy_bo(Bo& bo) {
 
 void Device::write_ggtt(uint64_t index, uint64_t pte) {
   p_->mmio_write64(static_cast<uint32_t>(kGgttOffset + index * 8), pte);
+}
+
+uint64_t Device::read_ggtt(uint64_t index) {
+  uint32_t off = static_cast<uint32_t>(kGgttOffset + index * 8);
+  return p_->mmio_read32(off) | uint64_t{p_->mmio_read32(off + 4)} << 32;
+}
+
+void Device::flush_ggtt() {
+  (void)read_ggtt(kGgttEntries - 1);
+  p_->mmio_write32(reg::GFX_FLSH_CNTL_GEN6, 1);
 }
 
 void Device::write_fence(uint32_t index, uint64_t value) {

@@ -41,7 +41,10 @@ struct DriverStats {
 
 class Device {
  public:
-  Result<void> init(Platform& p);
+  // `own`: the GM ranges this driver may use when a mediator shares the GPU
+  // (the host's slice, ballooned as a PV guest's would be). Without it the
+  // driver takes the whole GM, or what the PV info page gives it.
+  Result<void> init(Platform& p, const PvInfo* own = nullptr);
   void fini();
   Platform& platform() { return *p_; }
   const PvInfo& pv() const { return pv_; }
@@ -74,7 +77,11 @@ class Device {
   // ---- for the mediator (the host port) ----
   // One physical GGTT entry, and one fence register.
   void write_ggtt(uint64_t index, uint64_t pte);
+  uint64_t read_ggtt(uint64_t index);
   void write_fence(uint32_t index, uint64_t value);
+  // Makes earlier GGTT writes visible to the GPU (posting read, then the
+  // GFX flush), as i915 does after updating entries.
+  void flush_ggtt();
 
   // ---- interrupts ----
   // The bottom half: reads and acknowledges the IIRs after an MSI.

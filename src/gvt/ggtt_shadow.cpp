@@ -83,7 +83,7 @@ void GgttShadow::shadow(size_t slot, uint64_t index) {
       pin = gfn + 1;
     } else {
       stats_.refused_frame++;
-      spdlog::warn("vgpu: GGTT entry 0x{:x} names frame 0x{:x} outside the VM's RAM: scratch",
+      spdlog::info("vgpu: GGTT entry 0x{:x} names frame 0x{:x} outside the VM's RAM: scratch",
                    index, gfn);
     }
   }

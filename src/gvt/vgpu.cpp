@@ -24,6 +24,7 @@ Vgpu::Vgpu(const VgpuConfig& cfg, hv::Mpt& mpt, drv::Device& host, VirtualConfig
 }
 
 void Vgpu::read(uint64_t off, uint8_t* data, uint32_t len) {
+  std::lock_guard lk(mu_);
   uint64_t v = 0;
   if (off >= kGgttOffset && off < kGgttOffset + kGgttEntries * 8) {
     traps_.ggtt++;
@@ -42,6 +43,7 @@ void Vgpu::read(uint64_t off, uint8_t* data, uint32_t len) {
 }
 
 void Vgpu::write(uint64_t off, const uint8_t* data, uint32_t len) {
+  std::lock_guard lk(mu_);
   uint64_t v = 0;
   std::memcpy(&v, data, len);
   if (off >= kGgttOffset && off < kGgttOffset + kGgttEntries * 8) {
@@ -65,6 +67,7 @@ void Vgpu::write(uint64_t off, const uint8_t* data, uint32_t len) {
       // unchecked. (An 8-byte ELSP write is one element, as on the model.)
       traps_.refused_submission++;
       status_ = "error: submission not yet mediated";
+      if (on_failsafe_) on_failsafe_(status_);
       return;
     }
   reg_write(o, static_cast<uint32_t>(v));
@@ -82,7 +85,16 @@ uint32_t Vgpu::reg_read(uint32_t off) {
 void Vgpu::reg_write(uint32_t off, uint32_t v) {
   if (PvInfoPage::owns(off)) return pv_.write(off, v);
   if (irq_.owns(off)) return irq_.write(off, v);
-  if (display_.owns(off)) return display_events(display_.write(off, v));
+  if (display_.owns(off)) {
+    for (int p = 0; p < kNumPipes; ++p)
+      if (off == reg::DSPSURF + p * kPipeStride && !in_slice(v & ~0xFFFull, kPageSize)) {
+        // Kept in the virtual register (the guest reads back what it wrote),
+        // but the decoder will never scan it out.
+        traps_.refused_surface++;
+        spdlog::debug("vgpu {}: DSPSURF 0x{:x} outside its GM refused", cfg0_.id, v);
+      }
+    return display_events(display_.write(off, v));
+  }
   if (off >= reg::FENCE_REG_GEN6 && off < reg::FENCE_REG_GEN6 + 8 * kNumFences)
     return fence_write(off, v);
   if (off == reg::GEN6_GDRST) {
@@ -119,7 +131,52 @@ void Vgpu::display_events(const Display::Events& ev) {
     if (ev.de[p]) irq_.raise_de(p, ev.de[p]);
 }
 
-void Vgpu::vblank() { display_events(display_.vblank()); }
+void Vgpu::vblank() {
+  std::lock_guard lk(mu_);
+  display_events(display_.vblank());
+}
+
+void Vgpu::ApertureTrap::read(uint64_t offset, uint8_t* data, uint32_t len) {
+  std::lock_guard lk(v_.mu_);
+  v_.traps_.aperture++;
+  v_.traps_.refused_aperture++;
+  spdlog::debug("vgpu {}: aperture read at BAR2 offset 0x{:x} outside its slice refused", v_.cfg0_.id,
+                offset);
+  std::memset(data, 0, len);
+}
+
+void Vgpu::ApertureTrap::write(uint64_t offset, const uint8_t*, uint32_t) {
+  std::lock_guard lk(v_.mu_);
+  v_.traps_.aperture++;
+  v_.traps_.refused_aperture++;
+  spdlog::debug("vgpu {}: aperture write at BAR2 offset 0x{:x} outside its slice refused",
+                v_.cfg0_.id, offset);
+}
+
+Traps Vgpu::traps() const {
+  std::lock_guard lk(mu_);
+  return traps_;
+}
+
+GgttStats Vgpu::ggtt_stats() const {
+  std::lock_guard lk(mu_);
+  return ggtt_.stats();
+}
+
+std::string Vgpu::status() const {
+  std::lock_guard lk(mu_);
+  return status_;
+}
+
+uint64_t Vgpu::msis_injected() const {
+  std::lock_guard lk(mu_);
+  return irq_.injected();
+}
+
+std::vector<RegDiff> Vgpu::register_diff() const {
+  std::lock_guard lk(mu_);
+  return regs_.diff_golden();
+}
 
 bool Vgpu::in_slice(uint64_t gm, uint64_t size) const {
   const GmSlice& s = cfg0_.slice;
@@ -130,6 +187,7 @@ bool Vgpu::in_slice(uint64_t gm, uint64_t size) const {
 }
 
 tl::expected<Display::Scanout, std::string> Vgpu::plane(int pipe) const {
+  std::lock_guard lk(mu_);
   auto s = display_.scanout(pipe);
   if (!s) return s;
   if (!in_slice(s->surface, uint64_t{s->stride} * s->height))
@@ -152,6 +210,7 @@ void Vgpu::reset_gt() {
 }
 
 void Vgpu::reset_device_model() {
+  std::lock_guard lk(mu_);
   regs_.reset();
   irq_.reset();
   display_.reset();

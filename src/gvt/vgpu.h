@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 
 #include <tl/expected.hpp>
@@ -27,7 +29,10 @@ namespace gvt {
 // Traps by kind, as the mediator classifies them.
 struct Traps {
   uint64_t mmio = 0, ggtt = 0, pvinfo = 0, pagetable = 0;
+  uint64_t aperture = 0;            // BAR2 accesses outside the slice (inside it there is no exit)
+  uint64_t refused_aperture = 0;    // all of them: dropped writes, reads of 0
   uint64_t refused_fence = 0;       // fence index beyond the vGPU's, or a range outside its aperture
+  uint64_t refused_surface = 0;     // DSPSURF outside the vGPU's GM
   uint64_t refused_submission = 0;  // ELSP writes before mediated submission exists
 };
 
@@ -50,31 +55,56 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   uint32_t cfg_read(uint32_t off, unsigned size) override { return cfg_.read(off, size); }
   void cfg_write(uint32_t off, unsigned size, uint32_t v) override { cfg_.write(off, size, v); }
 
+  // Called (on the vCPU thread) when the vGPU enters failsafe: the VM must
+  // stop, its GPU state is no longer trustworthy.
+  void set_failsafe_handler(std::function<void(const std::string&)> fn) { on_failsafe_ = std::move(fn); }
+
+  // BAR2 outside the vGPU's aperture slice: every access exits here and is
+  // refused. (The slice itself is a memslot: no exit.)
+  hv::BusDevice& aperture_trap() { return aperture_trap_; }
+
   // The per-vGPU vblank (a host timer calls it at 60 Hz).
   void vblank();
   // The VM's screen: the primary plane of `pipe`, refused unless the whole
   // surface lies in the vGPU's own GM.
   tl::expected<gen8::Display::Scanout, std::string> plane(int pipe) const;
 
-  // The three reset levels.
-  void reset_engines(uint32_t mask);  // guest GDRST of engines
-  void reset_gt();                    // full GT reset: also the shadows and the PV page
-  void reset_device_model();          // VM reboot: everything, failsafe cleared
+  // The third reset level, on VM reboot: everything, failsafe cleared. (The
+  // guest asks for the other two through GDRST.)
+  void reset_device_model();
 
-  const Traps& traps() const { return traps_; }
-  const GgttStats& ggtt_stats() const { return ggtt_.stats(); }
-  const std::string& status() const { return status_; }
+  // Snapshots: the vCPU and the vblank timer update these concurrently.
+  Traps traps() const;
+  GgttStats ggtt_stats() const;
+  std::string status() const;
+  uint64_t msis_injected() const;
+  std::vector<RegDiff> register_diff() const;
   const VirtualConfig& config() const { return cfg_; }
-  std::vector<RegDiff> register_diff() const { return regs_.diff_golden(); }
   const GmSlice& slice() const { return cfg0_.slice; }
+  uint32_t id() const { return cfg0_.id; }
+  uint64_t scratch_hpa() const { return cfg0_.scratch_hpa; }
 
  private:
   uint32_t reg_read(uint32_t off);
   void reg_write(uint32_t off, uint32_t v);
   void fence_write(uint32_t off, uint32_t v);
   void display_events(const gen8::Display::Events& ev);
+  void reset_engines(uint32_t mask);  // guest GDRST of engines
+  void reset_gt();                    // full GT reset: also the shadows and the PV page
   bool in_slice(uint64_t gm, uint64_t size) const;
 
+  class ApertureTrap final : public hv::BusDevice {
+   public:
+    explicit ApertureTrap(Vgpu& v) : v_(v) {}
+    void read(uint64_t offset, uint8_t* data, uint32_t len) override;
+    void write(uint64_t offset, const uint8_t* data, uint32_t len) override;
+
+   private:
+    Vgpu& v_;
+  };
+
+  // Serializes the vCPU's traps, the vblank timer and the host's readers.
+  mutable std::mutex mu_;
   VgpuConfig cfg0_;
   hv::Mpt& mpt_;
   drv::Device& host_;
@@ -86,6 +116,8 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   PvInfoPage pv_;
   Traps traps_;
   std::string status_ = "ok";
+  ApertureTrap aperture_trap_{*this};
+  std::function<void(const std::string&)> on_failsafe_;
 };
 
 }  // namespace gvt

@@ -293,6 +293,7 @@ void Vm::vcpu_main() {
         if (!e.write) std::memcpy(p, e.data, e.len <= 8 ? e.len : 8);
       }
     } else {
+      if (e.kind == Exit::Kind::Mmio && e.addr - watch_base_ < watch_size_) watched_++;
       o = dispatch(e, mmio_, pio_, this, c);
       if (e.kind == Exit::Kind::Mmio && !e.write) std::memcpy(run_->mmio.data, e.data, 8);
     }

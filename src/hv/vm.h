@@ -73,6 +73,13 @@ class Vm final : public Mpt, private ClassifiedBus {
   // Called on the vCPU thread for each MARK write, with host monotonic ns.
   void set_mark_handler(std::function<void(uint64_t mark, uint64_t ns)> fn) { on_mark_ = std::move(fn); }
   ExitCounters exits() const;
+  // Counts MMIO exits inside [gpa, gpa + size), whoever serves them: the
+  // proof that a pass-through range costs no exit. Set before start().
+  void watch_exits(uint64_t gpa, uint64_t size) {
+    watch_base_ = gpa;
+    watch_size_ = size;
+  }
+  uint64_t watched_exits() const { return watched_.load(); }
   std::vector<std::string> console_lines() const;
   const std::string& log_path() const { return cfg_.log_path; }
   uint8_t* ram() const { return cfg_.ram.host; }
@@ -165,6 +172,8 @@ class Vm final : public Mpt, private ClassifiedBus {
   std::vector<std::string> log_;
   FILE* log_file_ = nullptr;
   std::function<void(uint64_t, uint64_t)> on_mark_;
+  uint64_t watch_base_ = 0, watch_size_ = 0;
+  std::atomic<uint64_t> watched_{0};
 };
 
 }  // namespace hv

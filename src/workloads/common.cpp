@@ -83,7 +83,8 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
     if (&registry()[i]->info() == info) w = registry()[i];
   Frame2d frame;
   auto fail = [&](drv::Error e) {
-    r.error = drv::error_name(e);
+    const char* why = w->failure();
+    r.error = why ? why : drv::error_name(e);
     frame.fini();
     w->fini();
     return r;

@@ -74,6 +74,8 @@ class Frame2d {
     drv::FlipRequest flip = display_.flip_request(back(i));
     return b.submit(&flip);
   }
+  // Flips to frame `i` by MMIO now: for frames the CPU drew, with no submission.
+  drv::Result<void> flip_now(uint32_t i) { return display_.flip(back(i)); }
   // Waits for the GPU and hashes the front buffer of frame `i`.
   drv::Result<uint64_t> checksum(uint32_t i);
   // An off-screen surface (PPGTT only) bound in the frame's context.

@@ -2,7 +2,13 @@
 // its committed golden value and the workload's own checksum.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <vector>
+
 #include "cli/native.h"
+#include "common/frame_hash.h"
+#include "workloads/selftest.h"
 
 namespace cli {
 namespace {
@@ -38,6 +44,27 @@ INSTANTIATE_TEST_SUITE_P(Workloads, NativeGolden,
                                            Golden{"desktop2d", "3b0e8ef73ff6ac4e"},
                                            Golden{"submit", "38a0ef59beda7082"}),
                          [](const auto& info) { return std::string(info.param.workload); });
+
+// `selftest` draws with the CPU and flips by MMIO: no submission, one
+// DSPSURF write per frame, and the screen the host recomputes for vGPU id 0.
+TEST(Native, SelftestShowsItsDrawingWithoutSubmitting) {
+  NativeOptions opt;
+  opt.workload = "selftest";
+  opt.frames = 200;
+  auto r = run_native(opt);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, "ok");
+  EXPECT_EQ(r->frames, 200u);
+  EXPECT_EQ(r->frame_checksum, "96b102da5fb4b882");
+  EXPECT_EQ(r->guest_checksum, r->frame_checksum);
+  std::vector<uint32_t> px(1024 * 768);
+  wl::selftest_draw(px.data(), 0, 199);
+  EXPECT_EQ(r->frame_checksum,
+            fmt::format("{:016x}", common::frame_hash(px.data(), px.size() * 4)));
+  EXPECT_EQ(r->submissions, 0u);
+  EXPECT_EQ(r->mmio.reads, 0u);
+  EXPECT_EQ(r->mmio.writes, 200u);
+}
 
 TEST(Native, UnknownWorkloadIsAnError) {
   NativeOptions opt;

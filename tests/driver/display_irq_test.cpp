@@ -12,26 +12,6 @@ namespace {
 using namespace gen8;
 using namespace std::chrono_literals;
 
-// Runs Gpu::vblank() every 2 ms on a helper thread while in scope.
-class VblankPump {
- public:
-  explicit VblankPump(hw::Gpu& gpu)
-      : thread_([this, &gpu] {
-          while (!stop_.load()) {
-            gpu.vblank();
-            std::this_thread::sleep_for(2ms);
-          }
-        }) {}
-  ~VblankPump() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
 class DisplayIrq : public DriverTest {
  protected:
   uint32_t rd(uint32_t reg, int pipe = 0) {

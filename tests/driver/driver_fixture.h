@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "driver/context.h"
 #include "driver/device.h"
@@ -30,6 +33,26 @@ class DriverTest : public ::testing::Test {
   std::unique_ptr<hw::Gpu> gpu;
   std::unique_ptr<host::HwPlatform> platform;
   Device dev;
+};
+
+// Runs Gpu::vblank() every 2 ms on a helper thread while in scope.
+class VblankPump {
+ public:
+  explicit VblankPump(hw::Gpu& gpu)
+      : thread_([this, &gpu] {
+          while (!stop_.load()) {
+            gpu.vblank();
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          }
+        }) {}
+  ~VblankPump() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace drv::test

@@ -1,0 +1,72 @@
+// `gvirt run --vm ...` without --passthrough: every VM on its own vGPU, all
+// sharing the one physical GPU through the mediator (src/gvt). The host's
+// driver owns the physical GPU and its own GM slice; the mediator reaches the
+// GPU only through it.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "cli/guest_run.h"
+#include "cli/native.h"
+#include "cli/passthrough.h"
+#include "cli/vm_spec.h"
+#include "driver/device.h"
+#include "gvt/gvt.h"
+#include "host/hw_platform.h"
+#include "hw/gpu.h"
+
+namespace cli {
+
+// The host of a mediated run: the physical GPU, the host's driver, the
+// mediator and the VMs on their vGPUs. VMs can be added and destroyed while
+// others run.
+class MediatedHost {
+ public:
+  // `host_mem` covers every VM's RAM and the host's own pages.
+  static tl::expected<std::unique_ptr<MediatedHost>, std::string> create(uint64_t host_mem,
+                                                                         const VmRunOptions& opt);
+  ~MediatedHost();
+
+  // Creates a VM (RAM, image) and its vGPU; one sentence when it cannot.
+  tl::expected<size_t, std::string> add_vm(const VmSpec& spec);
+  void start(size_t i);
+  // Waits for VM i and collects its result.
+  RunResult wait(size_t i);
+  // Stops VM i, destroys its vGPU (drain, scratch, flush, free), then zeroes
+  // and frees its RAM.
+  void destroy(size_t i);
+
+  hv::Vm& vm(size_t i) { return *guests_[i]->vm; }
+  gvt::Vgpu& vgpu(size_t i) { return *guests_[i]->vgpu; }
+  const drv::Pages& ram(size_t i) const { return guests_[i]->ram; }
+  hw::Gpu& gpu() { return *gpu_; }
+  gvt::Gvt& mediator() { return *gvt_; }
+
+ private:
+  struct Guest {
+    VmSpec spec;
+    const gvt::VgpuType* type = nullptr;
+    drv::Pages ram;
+    std::unique_ptr<hv::Vm> vm;
+    gvt::Vgpu* vgpu = nullptr;
+    FrameWindow win;
+  };
+  MediatedHost() = default;
+
+  VmRunOptions opt_;
+  std::vector<uint8_t> elf_;
+  std::unique_ptr<hw::Gpu> gpu_;
+  std::unique_ptr<host::HwPlatform> platform_;
+  drv::Device host_;
+  std::unique_ptr<gvt::Gvt> gvt_;
+  std::vector<std::unique_ptr<Guest>> guests_;
+};
+
+// Runs every spec at once, each VM on its own vGPU.
+tl::expected<std::vector<RunResult>, std::string> run_mediated(const std::vector<VmSpec>& specs,
+                                                               const VmRunOptions& opt);
+
+}  // namespace cli

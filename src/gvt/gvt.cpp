@@ -1,0 +1,159 @@
+#include "gvt/gvt.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/gen8/layout.h"
+
+namespace gvt {
+
+using gen8::kPageSize;
+
+drv::PvInfo host_ranges() {
+  GmPartition p;
+  const GmSlice& h = p.host();
+  drv::PvInfo info;
+  info.present = true;
+  info.mappable_base = h.low_base;
+  info.mappable_size = h.low_size;
+  info.hidden_base = h.high_base;
+  info.hidden_size = h.high_size;
+  info.fences = h.fences;
+  return info;
+}
+
+tl::expected<std::unique_ptr<Gvt>, std::string> Gvt::create(drv::Device& host, bool vblank_timer) {
+  std::unique_ptr<Gvt> g(new Gvt(host));
+  if (!host.platform().alloc_pages(1, false, &g->scratch_))
+    return tl::unexpected(std::string("cannot allocate the mediator's scratch page"));
+  if (vblank_timer) g->timer_ = std::thread([p = g.get()] { p->timer_main(); });
+  return g;
+}
+
+Gvt::~Gvt() {
+  stop_ = true;
+  if (timer_.joinable()) timer_.join();
+  while (!instances_.empty()) destroy_vgpu(instances_.back()->vgpu.get());
+  host_.platform().free_pages(scratch_);
+}
+
+GmResources Gvt::free() const {
+  std::lock_guard lk(mu_);
+  return partition_.free();
+}
+
+// BAR0 is trapped whole. BAR2 is the slice as a memslot over the host
+// aperture (whose pages the slice's GGTT entries, on scratch until the guest
+// maps them, fill) and two trapped ranges around it that refuse everything.
+bool Gvt::map_bar(Instance& in, int bar, uint64_t base) {
+  Vgpu& v = *in.vgpu;
+  if (bar == 0) return in.mpt->trap_mmio(base, gen8::kBar0Size, &v);
+  const GmSlice& s = v.slice();
+  const uint64_t end = s.low_base + s.low_size;
+  if (!in.mpt->map_gpa(base + s.low_base, s.low_size, host_.platform().aperture() + s.low_base))
+    return false;
+  bool ok = (s.low_base == 0 || in.mpt->trap_mmio(base, s.low_base, &v.aperture_trap())) &&
+            (end == gen8::kApertureSize ||
+             in.mpt->trap_mmio(base + end, gen8::kApertureSize - end, &v.aperture_trap()));
+  if (!ok) unmap_bar(in, bar, base);
+  return ok;
+}
+
+void Gvt::unmap_bar(Instance& in, int bar, uint64_t base) {
+  if (bar == 0) return in.mpt->untrap_mmio(base);
+  const GmSlice& s = in.vgpu->slice();
+  in.mpt->unmap_gpa(base + s.low_base);
+  in.mpt->untrap_mmio(base);
+  in.mpt->untrap_mmio(base + s.low_base + s.low_size);
+}
+
+tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
+  const VgpuType& type = p.type ? *p.type : default_type();
+  std::lock_guard lk(mu_);
+  auto slice = partition_.allocate(type);
+  if (!slice) return tl::unexpected(slice.error());
+  auto in = std::make_unique<Instance>();
+  in->mpt = p.mpt;
+  in->bar0 = p.bar0;
+  in->bar2 = p.bar2;
+  if (!host_.platform().alloc_pages(1, false, &in->scratch)) {
+    partition_.release(*slice);
+    return tl::unexpected(std::string("cannot allocate the vGPU's scratch page"));
+  }
+  uint32_t id = 1;
+  while (std::any_of(instances_.begin(), instances_.end(),
+                     [id](const auto& i) { return i->vgpu->id() == id; }))
+    ++id;
+  VgpuConfig cfg{id, *slice, p.ram_size, in->scratch.phys, p.bar0, p.bar2};
+  Instance* raw = in.get();
+  in->vgpu = std::make_unique<Vgpu>(cfg, *p.mpt, host_, [this, raw](int bar, uint64_t from, uint64_t to) {
+    unmap_bar(*raw, bar, from);
+    if (map_bar(*raw, bar, to)) return true;
+    map_bar(*raw, bar, from);
+    return false;
+  });
+  host_.flush_ggtt();
+  if (!map_bar(*in, 0, p.bar0) || !map_bar(*in, 1, p.bar2)) {
+    unmap_bar(*in, 0, p.bar0);
+    in->vgpu.reset();
+    host_.platform().free_pages(in->scratch);
+    partition_.release(*slice);
+    return tl::unexpected(std::string("the VM refused the vGPU's BAR mappings"));
+  }
+  Vgpu* v = in->vgpu.get();
+  instances_.push_back(std::move(in));
+  spdlog::info("vgpu {}: type {}, aperture [0x{:x}, +{} MiB), hidden GM [0x{:x}, +{} MiB), fences {}-{}",
+               id, type.name, slice->low_base, slice->low_size >> 20, slice->high_base,
+               slice->high_size >> 20, slice->fence_base, slice->fence_base + slice->fences - 1);
+  return v;
+}
+
+void Gvt::destroy_vgpu(Vgpu* v) {
+  std::lock_guard lk(mu_);
+  auto it = std::find_if(instances_.begin(), instances_.end(),
+                         [v](const auto& i) { return i->vgpu.get() == v; });
+  if (it == instances_.end()) return;
+  Instance& in = **it;
+  // Drain: the VM reaches the vGPU no more (its vCPU is stopped and the
+  // traps and memslot go), and the vblank timer is held off by mu_. Work in
+  // flight on the engines comes with mediated submission.
+  const VirtualConfig& cfg = v->config();
+  unmap_bar(in, 0, cfg.bar0());
+  unmap_bar(in, 1, cfg.bar2());
+  // Scratch: every entry of the slice on the global scratch page, fences off.
+  const GmSlice s = v->slice();
+  for (uint64_t gm = s.low_base; gm < s.low_base + s.low_size; gm += kPageSize)
+    host_.write_ggtt(gm / kPageSize, scratch_.phys | gen8::kPtePresent);
+  for (uint64_t gm = s.high_base; gm < s.high_base + s.high_size; gm += kPageSize)
+    host_.write_ggtt(gm / kPageSize, scratch_.phys | gen8::kPtePresent);
+  for (uint32_t i = 0; i < s.fences; ++i) host_.write_fence(s.fence_base + i, 0);
+  // Flush: the GPU sees only scratch from here on.
+  host_.flush_ggtt();
+  // Free and zero: the guest frames are unpinned, the scratch page is
+  // zeroed as it is freed, and the slice goes back to the partition.
+  uint32_t id = v->id();
+  in.vgpu.reset();
+  host_.platform().free_pages(in.scratch);
+  partition_.release(s);
+  instances_.erase(it);
+  spdlog::info("vgpu {}: destroyed", id);
+}
+
+void Gvt::vblank() {
+  std::lock_guard lk(mu_);
+  for (auto& in : instances_) in->vgpu->vblank();
+}
+
+void Gvt::timer_main() {
+  using clock = std::chrono::steady_clock;
+  auto next = clock::now();
+  while (!stop_) {
+    next += std::chrono::microseconds(16667);
+    std::this_thread::sleep_until(next);
+    vblank();
+  }
+}
+
+}  // namespace gvt
