@@ -21,7 +21,7 @@ namespace {
 
 using namespace vmm_abi;
 
-nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, uint64_t bar2_exits) {
+nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv::Vm& vm) {
   const gvt::GmSlice& s = v.slice();
   const gvt::Traps t = v.traps();
   const gvt::GgttStats gs = v.ggtt_stats();
@@ -41,7 +41,8 @@ nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, uint64_t
             {"submission", t.refused_submission},
             {"bar_relocation", v.config().refused_relocations()}}},
           {"msis", v.msis_injected()},
-          {"bar2_exits_in_slice", bar2_exits}};
+          {"vm_mmio_exits", vm.exits().mmio},
+          {"bar2_exits_in_slice", vm.watched_exits()}};
 }
 
 // The selftest workload draws a pattern of its vGPU id: its screen must be
@@ -138,7 +139,7 @@ RunResult MediatedHost::wait(size_t i) {
       r.status = fmt::format("error: the screen is {} (guest {}), not the pattern of vGPU {} ({})",
                              r.frame_checksum, r.guest_checksum, gu.vgpu->id(), want);
   }
-  r.vgpu = vgpu_json(*gu.vgpu, *gu.type, gu.vm->watched_exits());
+  r.vgpu = vgpu_json(*gu.vgpu, *gu.type, *gu.vm);
   return r;
 }
 

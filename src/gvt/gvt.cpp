@@ -54,19 +54,37 @@ bool Gvt::map_bar(Instance& in, int bar, uint64_t base) {
   const uint64_t end = s.low_base + s.low_size;
   if (!in.mpt->map_gpa(base + s.low_base, s.low_size, host_.platform().aperture() + s.low_base))
     return false;
-  bool ok = (s.low_base == 0 || in.mpt->trap_mmio(base, s.low_base, &v.aperture_trap())) &&
-            (end == gen8::kApertureSize ||
-             in.mpt->trap_mmio(base + end, gen8::kApertureSize - end, &v.aperture_trap()));
-  if (!ok) unmap_bar(in, bar, base);
-  return ok;
+  // On failure undo only what was installed here: a trap that was refused
+  // belongs to someone else (BAR0, the VMM's ECAM).
+  if (s.low_base != 0 && !in.mpt->trap_mmio(base, s.low_base, &v.aperture_trap())) {
+    in.mpt->unmap_gpa(base + s.low_base);
+    return false;
+  }
+  if (end != gen8::kApertureSize &&
+      !in.mpt->trap_mmio(base + end, gen8::kApertureSize - end, &v.aperture_trap())) {
+    if (s.low_base != 0) in.mpt->untrap_mmio(base);
+    in.mpt->unmap_gpa(base + s.low_base);
+    return false;
+  }
+  return true;
 }
 
 void Gvt::unmap_bar(Instance& in, int bar, uint64_t base) {
   if (bar == 0) return in.mpt->untrap_mmio(base);
   const GmSlice& s = in.vgpu->slice();
+  const uint64_t end = s.low_base + s.low_size;
   in.mpt->unmap_gpa(base + s.low_base);
-  in.mpt->untrap_mmio(base);
-  in.mpt->untrap_mmio(base + s.low_base + s.low_size);
+  if (s.low_base != 0) in.mpt->untrap_mmio(base);
+  if (end != gen8::kApertureSize) in.mpt->untrap_mmio(base + end);
+}
+
+void Gvt::scratch_slice(const GmSlice& s) {
+  for (uint64_t gm = s.low_base; gm < s.low_base + s.low_size; gm += kPageSize)
+    host_.write_ggtt(gm / kPageSize, scratch_.phys | gen8::kPtePresent);
+  for (uint64_t gm = s.high_base; gm < s.high_base + s.high_size; gm += kPageSize)
+    host_.write_ggtt(gm / kPageSize, scratch_.phys | gen8::kPtePresent);
+  for (uint32_t i = 0; i < s.fences; ++i) host_.write_fence(s.fence_base + i, 0);
+  host_.flush_ggtt();
 }
 
 tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
@@ -95,8 +113,11 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
     return false;
   });
   host_.flush_ggtt();
-  if (!map_bar(*in, 0, p.bar0) || !map_bar(*in, 1, p.bar2)) {
-    unmap_bar(*in, 0, p.bar0);
+  const bool bar0 = map_bar(*in, 0, p.bar0);
+  if (!bar0 || !map_bar(*in, 1, p.bar2)) {
+    if (bar0) unmap_bar(*in, 0, p.bar0);
+    // The shadow put the slice on the vGPU's scratch page, freed just below.
+    scratch_slice(*slice);
     in->vgpu.reset();
     host_.platform().free_pages(in->scratch);
     partition_.release(*slice);
@@ -124,13 +145,8 @@ void Gvt::destroy_vgpu(Vgpu* v) {
   unmap_bar(in, 1, cfg.bar2());
   // Scratch: every entry of the slice on the global scratch page, fences off.
   const GmSlice s = v->slice();
-  for (uint64_t gm = s.low_base; gm < s.low_base + s.low_size; gm += kPageSize)
-    host_.write_ggtt(gm / kPageSize, scratch_.phys | gen8::kPtePresent);
-  for (uint64_t gm = s.high_base; gm < s.high_base + s.high_size; gm += kPageSize)
-    host_.write_ggtt(gm / kPageSize, scratch_.phys | gen8::kPtePresent);
-  for (uint32_t i = 0; i < s.fences; ++i) host_.write_fence(s.fence_base + i, 0);
-  // Flush: the GPU sees only scratch from here on.
-  host_.flush_ggtt();
+  // Flushed: the GPU sees only scratch from here on.
+  scratch_slice(s);
   // Free and zero: the guest frames are unpinned, the scratch page is
   // zeroed as it is freed, and the slice goes back to the partition.
   uint32_t id = v->id();

@@ -65,6 +65,8 @@ class Gvt {
   explicit Gvt(drv::Device& host) : host_(host) {}
   bool map_bar(Instance& in, int bar, uint64_t base);
   void unmap_bar(Instance& in, int bar, uint64_t base);
+  // Every entry of the slice on the global scratch page, its fences off, flushed.
+  void scratch_slice(const GmSlice& s);
   void timer_main();
 
   drv::Device& host_;

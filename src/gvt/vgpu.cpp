@@ -74,6 +74,16 @@ void Vgpu::write(uint64_t off, const uint8_t* data, uint32_t len) {
   if (len == 8) reg_write(o + 4, static_cast<uint32_t>(v >> 32));
 }
 
+uint32_t Vgpu::cfg_read(uint32_t off, unsigned size) {
+  std::lock_guard lk(mu_);
+  return cfg_.read(off, size);
+}
+
+void Vgpu::cfg_write(uint32_t off, unsigned size, uint32_t v) {
+  std::lock_guard lk(mu_);
+  cfg_.write(off, size, v);
+}
+
 uint32_t Vgpu::reg_read(uint32_t off) {
   if (PvInfoPage::owns(off)) return pv_.read(off);
   if (irq_.owns(off)) return irq_.read(off);

@@ -52,8 +52,9 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   // ---- BAR0 and config space, on the VM's vCPU thread ----
   void read(uint64_t offset, uint8_t* data, uint32_t len) override;
   void write(uint64_t offset, const uint8_t* data, uint32_t len) override;
-  uint32_t cfg_read(uint32_t off, unsigned size) override { return cfg_.read(off, size); }
-  void cfg_write(uint32_t off, unsigned size, uint32_t v) override { cfg_.write(off, size, v); }
+  // Locked: the vblank timer reads the MSI capability through the interrupts.
+  uint32_t cfg_read(uint32_t off, unsigned size) override;
+  void cfg_write(uint32_t off, unsigned size, uint32_t v) override;
 
   // Called (on the vCPU thread) when the vGPU enters failsafe: the VM must
   // stop, its GPU state is no longer trustworthy.
