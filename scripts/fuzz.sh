@@ -16,12 +16,18 @@
 # -nostdlib -static -no-pie -Wl,-Ttext-segment=0x100000 -Wl,-z,noseparate-code
 # -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -s (-Ttext alone puts the
 # ELF header segment below 0x100000); trunc_<n>_* are its first n bytes.
+#
+# The cmd_scanner seeds (input format in tests/fuzz/fuzz_cmd_scanner.cpp) were
+# written with common/gen8/encode.h's CmdWriter: the driver's RCS and BCS ring
+# slices, GGTT batches on two levels with a chain and a flip, a PPGTT batch
+# under scan_nonpriv, and near misses (near_*) that the scanner refuses.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # What each target links besides its own file: adding a target is one line.
 declare -A SOURCES=(
   [fuzz_elf_loader]="src/hv/elf_loader.cpp"
+  [fuzz_cmd_scanner]="src/gvt/cmd_scanner.cpp"
   [fuzz_vgpu_mmio]="$(echo src/gvt/*.cpp src/hv/fake_mpt.cpp src/hv/bus.cpp src/common/gen8/*.cpp src/driver/*.cpp)"
 )
 LIBS=(-lfmt -lspdlog)

@@ -524,8 +524,8 @@ Engine::Step Engine::execute(const gen8::CmdDesc& c, const uint32_t* d, uint32_t
       break;
     }
     case Op::MI_DISPLAY_FLIP: {
-      uint32_t plane = (d[0] >> gen8::kFlipPlaneShift) & 7;
-      int pipe = plane == 0 ? 0 : plane == 1 ? 1 : plane == 4 ? 2 : -1;
+      uint32_t plane = gen8::flip_plane(d);
+      int pipe = gen8::flip_pipe(plane);
       if (pipe < 0) return fault(Fault::BadLength, d[0], plane);
       std::lock_guard lk(gpu_.lock());
       msi = gpu_.flip_locked(pipe, d[1], d[2] & ~0xFFFu, (d[2] & gen8::kFlipAsync) != 0);

@@ -135,6 +135,9 @@ inline constexpr uint32_t kSemOpShift = 12;              // compare op, dw0 bits
 enum class SemOp : uint32_t { Greater = 0, GreaterEq = 1, Less = 2, LessEq = 3, Equal = 4, NotEqual = 5 };
 inline constexpr uint32_t kFlipPlaneShift = 19;         // MI_DISPLAY_FLIP dw0 bits 21:19
 inline constexpr uint32_t kFlipAsync = 1u << 0;         // MI_DISPLAY_FLIP dw2 flip type
+// MI_DISPLAY_FLIP's plane field and the pipe it names (A, B, C); -1: none.
+constexpr uint32_t flip_plane(const uint32_t* d) { return (d[0] >> kFlipPlaneShift) & 7; }
+constexpr int flip_pipe(uint32_t plane) { return plane == 0 ? 0 : plane == 1 ? 1 : plane == 4 ? 2 : -1; }
 inline constexpr uint32_t kBltWriteRgba = 3u << 20;     // XY_* dw0
 inline constexpr uint32_t kBltDstTiled = 1u << 11;
 inline constexpr uint32_t kBltSrcTiled = 1u << 15;

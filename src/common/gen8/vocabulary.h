@@ -1,6 +1,6 @@
 // The driver's vocabulary, checked against the command table: what a ring or
-// batch from the native driver may contain. The mediator's scanner refuses at
-// least what this refuses, so the driver never emits what a vGPU would reject.
+// batch from the native driver may contain. The mediator's scanner must accept
+// every buffer the driver emits; a test runs them all through it.
 #pragma once
 
 #include <cstdint>
