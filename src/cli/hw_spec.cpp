@@ -16,7 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kEngineNames[gen8::kNumEngines] = {"rcs", "bcs"};
 
 struct FlagName {
   uint32_t bit;
@@ -92,7 +91,7 @@ json register_json(const gen8::RegDesc& r) {
             {"width", r.width},      {"scope", scope_name(r.scope)},
             {"reset", r.reset},      {"ro_mask", r.ro_mask},
             {"w1c_mask", r.w1c_mask}};
-  if (r.scope == gen8::Scope::Engine) j["engine"] = kEngineNames[r.instance];
+  if (r.scope == gen8::Scope::Engine) j["engine"] = gen8::kEngineNames[r.instance];
   if (r.scope == gen8::Scope::Pipe) j["pipe"] = r.instance;
   const auto& t = template_of(r);
   if (t.count > 1) j["index"] = (r.offset - block_base(r) - t.offset) / t.stride;
@@ -173,7 +172,7 @@ json address_json(const gen8::AddrField& f) {
 std::vector<std::string> engine_list(uint8_t engines) {
   std::vector<std::string> out;
   for (int e = 0; e < gen8::kNumEngines; ++e)
-    if (engines & gen8::kEngineBit[e]) out.emplace_back(kEngineNames[e]);
+    if (engines & gen8::kEngineBit[e]) out.emplace_back(gen8::kEngineNames[e]);
   return out;
 }
 
@@ -204,7 +203,7 @@ json command_json(const gen8::CmdDesc& c) {
 json device_json() {
   json engines = json::array();
   for (int e = 0; e < gen8::kNumEngines; ++e)
-    engines.push_back({{"name", kEngineNames[e]}, {"base", gen8::kEngineBase[e]}});
+    engines.push_back({{"name", gen8::kEngineNames[e]}, {"base", gen8::kEngineBase[e]}});
   return {{"pci",
            {{"vendor", gen8::pci::kVendorIntel},
             {"device", gen8::pci::kDeviceBdwGt2},

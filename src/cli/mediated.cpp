@@ -40,6 +40,12 @@ nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv
             {"surface", t.refused_surface},
             {"submission", t.refused_submission},
             {"bar_relocation", v.config().refused_relocations()}}},
+          {"submission",
+           {{"elsp_writes", t.elsp},
+            {"workloads", t.workloads},
+            {"commands_scanned", t.commands_scanned},
+            {"dwords_scanned", t.dwords_scanned},
+            {"flips_emulated", t.flips_emulated}}},
           {"msis", v.msis_injected()},
           {"vm_mmio_exits", vm.exits().mmio},
           {"bar2_exits_in_slice", vm.watched_exits()}};
@@ -105,7 +111,12 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   if (!vm) return fail(vm.error());
   gu.vm = std::move(*vm);
   if (auto l = gu.vm->load(elf_); !l) return fail("guest image: " + l.error());
-  auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase});
+  // The VM's RAM as the GPU's second stage for its PPGTT contexts, as an
+  // IOMMU would map it.
+  auto dom = std::make_shared<hw::Domain>(bytes);
+  dom->map(0, gu.ram.phys, bytes);
+  gu.domain = gpu_->add_domain(dom);
+  auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain});
   if (!v) return fail(v.error());
   gu.vgpu = *v;
   hv::Vm* vmp = gu.vm.get();
@@ -139,6 +150,15 @@ RunResult MediatedHost::wait(size_t i) {
       r.status = fmt::format("error: the screen is {} (guest {}), not the pattern of vGPU {} ({})",
                              r.frame_checksum, r.guest_checksum, gu.vgpu->id(), want);
   }
+  // The GPU accounts work by the shadow contexts that ran it. An emulated
+  // ring flip runs as the NOOPs that replaced it (4 for the guest's 1).
+  for (uint32_t lrca : gu.vgpu->shadow_contexts()) {
+    auto c = gpu_->counters(lrca);
+    r.commands_executed += c.commands;
+    r.pixels_written += c.pixels;
+  }
+  const uint64_t flips = gu.vgpu->traps().flips_emulated;
+  r.commands_executed -= std::min(r.commands_executed, flips * (gen8::cmd(gen8::Op::MI_DISPLAY_FLIP).len.min - 1));
   r.vgpu = vgpu_json(*gu.vgpu, *gu.type, *gu.vm);
   return r;
 }
@@ -151,6 +171,8 @@ void MediatedHost::destroy(size_t i) {
   }
   if (gu.vgpu) gvt_->destroy_vgpu(gu.vgpu);
   gu.vgpu = nullptr;
+  if (gu.domain) gpu_->remove_domain(gu.domain);
+  gu.domain = 0;
   gu.vm.reset();
   if (gu.ram.count) platform_->free_pages(gu.ram);  // zeroed as it is freed
   gu.ram = {};

@@ -52,6 +52,7 @@ class MediatedHost {
     drv::Pages ram;
     std::unique_ptr<hv::Vm> vm;
     gvt::Vgpu* vgpu = nullptr;
+    uint32_t domain = 0;  // the VM's second-stage domain on the GPU
     FrameWindow win;
   };
   MediatedHost() = default;

@@ -48,8 +48,7 @@ Result<void> Device::init(Platform& p, const PvInfo* own) {
     p.mmio_write32(kEngineBase[e] + reg::RING_HWS_PGA, static_cast<uint32_t>(h->gm));
   }
   // Completion is read from memory; only errors interrupt.
-  p.mmio_write32(reg::GEN8_GT_IMR0, ~((kGtError << gt_shift(0)) | (kGtError << gt_shift(1))));
-  p.mmio_write32(reg::GEN8_GT_IER0, (kGtError << gt_shift(0)) | (kGtError << gt_shift(1)));
+  set_gt_irqs(kGtError);
   p.mmio_write32(reg::GEN8_MASTER_IRQ, kMasterEnable);
   return {};
 }
@@ -137,6 +136,7 @@ bool Device::process_csb(int e, uint32_t watch_id) {
     en.csb_read = csb_next(en.csb_read);
     uint32_t status = hwsp(e)[kHwspCsb0 + 2 * en.csb_read];
     uint32_t id = hwsp(e)[kHwspCsb0 + 2 * en.csb_read + 1];
+    if (status & kCsbComplete) en.last_done = id;
     if (status & kCsbIdleToActive) {
       en.running = id;
       if (en.pending == id) en.pending = 0;
@@ -176,6 +176,26 @@ void Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
   // without one the context waits in the pending slot. (Its completion may
   // already follow, so "running" alone cannot tell.)
   if (!process_csb(e, ctx_id)) en.pending = ctx_id;
+}
+
+void Device::set_gt_irqs(uint32_t per_engine) {
+  uint32_t bits = (per_engine << gt_shift(0)) | (per_engine << gt_shift(1));
+  p_->mmio_write32(reg::GEN8_GT_IMR0, ~bits);
+  p_->mmio_write32(reg::GEN8_GT_IER0, bits);
+}
+
+bool Device::context_done(int e, uint32_t ctx_id) {
+  process_csb(e, 0);
+  return eng_[e].last_done == ctx_id;
+}
+
+void Device::reset_engine(int e) {
+  p_->mmio_write32(reg::GEN6_GDRST, e == 0 ? kGdrstRender : kGdrstBlt);
+  Engine& en = eng_[e];
+  en.csb_read = kCsbPtrEmpty;
+  en.running = en.pending = en.last_done = 0;
+  en.faulted = false;
+  hwsp(e)[kHwspCsbWritePtr] = kCsbPtrEmpty;
 }
 
 void Device::timed_wait(const volatile uint32_t* addr, uint32_t seen, uint64_t deadline) {

@@ -82,6 +82,16 @@ class Device {
   // Makes earlier GGTT writes visible to the GPU (posting read, then the
   // GFX flush), as i915 does after updating entries.
   void flush_ggtt();
+  // Submission on behalf of the mediator: whether context `ctx_id` (unique
+  // per submission) has completed on engine `e`. Never blocks.
+  bool context_done(int e, uint32_t ctx_id);
+  // The engine's CSB write pointer in its HWSP: what a waiter watches.
+  const volatile uint32_t* csb_write_ptr(int e) const { return &hwsp(e)[gen8::kHwspCsbWritePtr]; }
+  // Which GT interrupts (per-engine bits, e.g. kGtError) raise an MSI. The
+  // mediator adds context switches, so its waits wake on completions.
+  void set_gt_irqs(uint32_t per_engine);
+  // Resets a hung engine (GDRST) and forgets its execlist state.
+  void reset_engine(int e);
 
   // ---- interrupts ----
   // The bottom half: reads and acknowledges the IIRs after an MSI.
@@ -97,6 +107,7 @@ class Device {
     uint32_t last_seqno = 0;
     uint32_t csb_read = gen8::kCsbPtrEmpty;
     uint32_t running = 0, pending = 0;  // context ids; 0 = none
+    uint32_t last_done = 0;             // the last context id that completed
     bool faulted = false;
   };
   Result<void> probe();

@@ -73,6 +73,12 @@ uint64_t GgttShadow::read(uint64_t offset, unsigned size) const {
   return size == 8 ? v : (offset % 8 ? v >> 32 : v & 0xFFFFFFFFull);
 }
 
+std::optional<uint64_t> GgttShadow::gpa(uint64_t gm) const {
+  size_t slot;
+  if (!owns(gm / kPage, &slot) || !(guest_[slot] & gen8::kPtePresent)) return std::nullopt;
+  return (guest_[slot] & gen8::kPteAddrMask) + gm % kPage;
+}
+
 // Install the new mapping before dropping the old pin.
 void GgttShadow::shadow(size_t slot, uint64_t index) {
   uint64_t g = guest_[slot], host = scratch_pte_, pin = 0;

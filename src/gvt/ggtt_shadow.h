@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "gvt/aperture_gm.h"
@@ -34,6 +35,9 @@ class GgttShadow {
   // `offset` is the byte offset into the GGTT part of BAR0.
   void write(uint64_t offset, unsigned size, uint64_t value);
   uint64_t read(uint64_t offset, unsigned size) const;
+  // The guest-physical address behind a GM address, from the guest's own
+  // entries: nullopt outside the vGPU's slices or for a non-present entry.
+  std::optional<uint64_t> gpa(uint64_t gm) const;
   // Every entry of the vGPU's slices back to scratch (reset, destroy).
   void reset();
   const GgttStats& stats() const { return stats_; }

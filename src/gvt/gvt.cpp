@@ -1,5 +1,6 @@
 #include "gvt/gvt.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -28,14 +29,23 @@ tl::expected<std::unique_ptr<Gvt>, std::string> Gvt::create(drv::Device& host, b
   std::unique_ptr<Gvt> g(new Gvt(host));
   if (!host.platform().alloc_pages(1, false, &g->scratch_))
     return tl::unexpected(std::string("cannot allocate the mediator's scratch page"));
+  host.set_gt_irqs(gen8::kGtError | gen8::kGtCtxSwitch);
   if (vblank_timer) g->timer_ = std::thread([p = g.get()] { p->timer_main(); });
+  for (int e = 0; e < gen8::kNumEngines; ++e)
+    g->dispatch_[e] = std::thread([p = g.get(), e] { p->dispatch_main(e); });
   return g;
 }
 
 Gvt::~Gvt() {
-  stop_ = true;
-  if (timer_.joinable()) timer_.join();
   while (!instances_.empty()) destroy_vgpu(instances_.back()->vgpu.get());
+  {
+    std::lock_guard lk(qmu_);
+    stop_ = true;
+  }
+  qcv_.notify_all();
+  for (auto& t : dispatch_)
+    if (t.joinable()) t.join();
+  if (timer_.joinable()) timer_.join();
   host_.platform().free_pages(scratch_);
 }
 
@@ -124,6 +134,7 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
     return tl::unexpected(std::string("the VM refused the vGPU's BAR mappings"));
   }
   Vgpu* v = in->vgpu.get();
+  if (p.domain) v->attach_submission(this, p.domain, p.scan_nonpriv);
   instances_.push_back(std::move(in));
   spdlog::info("vgpu {}: type {}, aperture [0x{:x}, +{} MiB), hidden GM [0x{:x}, +{} MiB), fences {}-{}",
                id, type.name, slice->low_base, slice->low_size >> 20, slice->high_base,
@@ -138,8 +149,9 @@ void Gvt::destroy_vgpu(Vgpu* v) {
   if (it == instances_.end()) return;
   Instance& in = **it;
   // Drain: the VM reaches the vGPU no more (its vCPU is stopped and the
-  // traps and memslot go), and the vblank timer is held off by mu_. Work in
-  // flight on the engines comes with mediated submission.
+  // traps and memslot go), the vblank timer is held off by mu_, its queued
+  // workloads are dropped and the one on an engine runs to its end.
+  drain(v);
   const VirtualConfig& cfg = v->config();
   unmap_bar(in, 0, cfg.bar0());
   unmap_bar(in, 1, cfg.bar2());
@@ -155,6 +167,110 @@ void Gvt::destroy_vgpu(Vgpu* v) {
   partition_.release(s);
   instances_.erase(it);
   spdlog::info("vgpu {}: destroyed", id);
+}
+
+tl::expected<drv::Bo, std::string> Gvt::alloc_shadow(uint64_t bytes) {
+  std::lock_guard lk(host_mu_);
+  auto bo = host_.create_bo(bytes, drv::kBoGgtt);
+  if (!bo) return tl::unexpected(fmt::format("no host GM for a {}-byte shadow object ({})", bytes,
+                                             drv::error_name(bo.error())));
+  return *bo;
+}
+
+void Gvt::free_shadow(drv::Bo& bo) {
+  std::lock_guard lk(host_mu_);
+  host_.destroy_bo(bo);
+}
+
+// FIFO per engine, one workload on the GPU at a time. An idle engine takes
+// the workload at once, on the caller's thread: the dispatch thread only
+// waits for completions.
+void Gvt::queue(std::unique_ptr<Workload> w) {
+  const int e = w->engine;
+  {
+    std::lock_guard lk(qmu_);
+    queue_[e].push_back(std::move(w));
+    if (!active_[e]) start_next_locked(e);
+  }
+  qcv_.notify_all();
+}
+
+void Gvt::start_next_locked(int e) {
+  if (queue_[e].empty()) return;
+  active_[e] = std::move(queue_[e].front());
+  queue_[e].pop_front();
+  Workload& w = *active_[e];
+  fill_shadow_context(w);
+  std::lock_guard lk(host_mu_);
+  w.submitted_ns = host_.platform().now_ns();
+  host_.elsp_submit(e, w.host_ctx_id, w.desc);
+}
+
+void Gvt::drain(Vgpu* v) {
+  std::unique_lock lk(qmu_);
+  for (auto& q : queue_)
+    for (auto it = q.begin(); it != q.end();)
+      if ((*it)->vgpu == v) {
+        for (auto& b : (*it)->batches) free_shadow(b);
+        it = q.erase(it);
+      } else {
+        ++it;
+      }
+  auto busy = [&] {
+    for (int e = 0; e < gen8::kNumEngines; ++e)
+      if ((active_[e] && active_[e]->vgpu == v) || completing_[e] == v) return true;
+    return false;
+  };
+  qcv_.wait(lk, [&] { return !busy(); });
+}
+
+void Gvt::dispatch_main(int e) {
+  for (;;) {
+    {
+      std::unique_lock lk(qmu_);
+      qcv_.wait(lk, [&] { return stop_ || active_[e]; });
+      if (stop_) return;
+    }
+    bool ok = wait_for_gpu(e);
+    std::unique_ptr<Workload> w;
+    {
+      std::lock_guard lk(qmu_);
+      w = std::move(active_[e]);
+      completing_[e] = w->vgpu;
+      start_next_locked(e);
+    }
+    Vgpu* v = w->vgpu;
+    v->complete(std::move(w), ok);
+    {
+      std::lock_guard lk(qmu_);
+      completing_[e] = nullptr;
+    }
+    qcv_.notify_all();
+  }
+}
+
+// The active workload's completion, from the host's CSB; a hang past the
+// drain timeout resets the engine. Only this thread touches active_[e] once
+// it is set, until it takes it back.
+bool Gvt::wait_for_gpu(int e) {
+  Workload& w = *active_[e];
+  drv::Platform& p = host_.platform();
+  const uint64_t deadline = w.submitted_ns + kDrainTimeoutNs;
+  for (;;) {
+    uint32_t seen = *host_.csb_write_ptr(e);
+    {
+      std::lock_guard lk(host_mu_);
+      if (host_.context_done(e, w.host_ctx_id)) return true;
+      host_.service_interrupts();
+      if (host_.engine_faulted(e) || p.now_ns() >= deadline) {
+        spdlog::warn("vgpu {}: {} workload {} hung: engine reset", w.vgpu->id(), gen8::kEngineNames[e],
+                     w.host_ctx_id);
+        host_.reset_engine(e);
+        return false;
+      }
+    }
+    p.wait(host_.csb_write_ptr(e), seen, std::min(deadline, p.now_ns() + 1'000'000));
+  }
 }
 
 void Gvt::vblank() {

@@ -1,7 +1,9 @@
 #include "gvt/vgpu.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/gen8/layout.h"
@@ -9,6 +11,8 @@
 namespace gvt {
 
 using namespace gen8;
+
+Vgpu::~Vgpu() { free_shadows(); }
 
 Vgpu::Vgpu(const VgpuConfig& cfg, hv::Mpt& mpt, drv::Device& host, VirtualConfig::RelocateFn relocate)
     : cfg0_(cfg),
@@ -63,11 +67,16 @@ void Vgpu::write(uint64_t off, const uint8_t* data, uint32_t len) {
     traps_.mmio++;
   for (int e = 0; e < kNumEngines; ++e)
     if (o == kEngineBase[e] + reg::RING_ELSP) {
-      // Mediated submission is not built yet: the hardware is never touched
-      // unchecked. (An 8-byte ELSP write is one element, as on the model.)
-      traps_.refused_submission++;
-      status_ = "error: submission not yet mediated";
-      if (on_failsafe_) on_failsafe_(status_);
+      if (!port_) {
+        // Without mediated submission the hardware is never touched unchecked.
+        traps_.refused_submission++;
+        status_ = "error: submission not yet mediated";
+        if (on_failsafe_) on_failsafe_(status_);
+        return;
+      }
+      // An 8-byte ELSP write carries one element, high dword first, as on the model.
+      if (len == 8) elsp_write(e, static_cast<uint32_t>(v >> 32));
+      elsp_write(e, static_cast<uint32_t>(v));
       return;
     }
   reg_write(o, static_cast<uint32_t>(v));
@@ -86,6 +95,14 @@ void Vgpu::cfg_write(uint32_t off, unsigned size, uint32_t v) {
 
 uint32_t Vgpu::reg_read(uint32_t off) {
   if (PvInfoPage::owns(off)) return pv_.read(off);
+  for (int e = 0; e < kNumEngines; ++e) {
+    uint32_t rel = off - kEngineBase[e];
+    if (rel == reg::RING_EXECLIST_STATUS || rel == reg::RING_EXECLIST_STATUS + 4)
+      return static_cast<uint32_t>(el_[e].status() >> (rel & 4 ? 32 : 0));
+    if (rel >= reg::RING_CONTEXT_STATUS_BUF && rel < reg::RING_CONTEXT_STATUS_BUF + 8 * kCsbEntries)
+      return static_cast<uint32_t>(el_[e].csb((rel - reg::RING_CONTEXT_STATUS_BUF) / 8) >> (rel & 4 ? 32 : 0));
+    if (rel == reg::RING_CONTEXT_STATUS_PTR) return (regs_.read(off) & 0x0700) | el_[e].write_ptr();
+  }
   if (irq_.owns(off)) return irq_.read(off);
   if (display_.owns(off)) return display_.read(off);
   if (off == reg::GEN6_GDRST) return 0;  // resets complete at once
@@ -228,6 +245,200 @@ void Vgpu::reset_device_model() {
   pv_.reset();
   for (uint32_t i = 0; i < cfg0_.slice.fences; ++i) host_.write_fence(cfg0_.slice.fence_base + i, 0);
   status_ = "ok";
+}
+
+}  // namespace gvt
+
+namespace gvt {
+
+void Vgpu::attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv) {
+  std::lock_guard lk(mu_);
+  port_ = port;
+  domain_ = domain;
+  scan_nonpriv_ = scan_nonpriv;
+}
+
+std::vector<uint32_t> Vgpu::shadow_contexts() const {
+  std::lock_guard lk(mu_);
+  std::vector<uint32_t> out;
+  for (const auto& per_engine : shadows_)
+    for (const auto& [lrca, sc] : per_engine) out.push_back(static_cast<uint32_t>(sc.image.gm));
+  return out;
+}
+
+void Vgpu::free_shadows() {
+  if (!port_) return;
+  for (auto& per_engine : shadows_)
+    for (auto& [lrca, sc] : per_engine) {
+      port_->free_shadow(sc.image);
+      port_->free_shadow(sc.ring);
+    }
+  for (auto& per_engine : shadows_) per_engine.clear();
+}
+
+bool Vgpu::gm_access(uint64_t gm, void* buf, size_t len, bool write) {
+  auto* p = static_cast<uint8_t*>(buf);
+  while (len) {
+    auto gpa = ggtt_.gpa(gm);
+    if (!gpa) return false;
+    size_t n = std::min<size_t>(len, kPageSize - gm % kPageSize);
+    if (!(write ? mpt_.write_gpa(*gpa, p, n) : mpt_.read_gpa(*gpa, p, n))) return false;
+    gm += n;
+    p += n;
+    len -= n;
+  }
+  return true;
+}
+
+uint64_t Vgpu::hwsp_gm(int e) const { return regs_.get(kEngineBase[e] + reg::RING_HWS_PGA) & ~0xFFFull; }
+
+void Vgpu::failsafe(const std::string& why) {
+  if (status_.rfind("failsafe", 0) == 0) return;
+  status_ = "failsafe: " + why;
+  spdlog::warn("vgpu {}: {}", cfg0_.id, status_);
+  if (on_failsafe_) on_failsafe_(status_);
+}
+
+void Vgpu::elsp_write(int e, uint32_t v) {
+  traps_.elsp++;
+  if (status_ != "ok") return;  // failsafe: submissions stop, the engine looks hung
+  VirtualExeclist::GmWrite w = [this](uint64_t gm, const void* src, size_t n) {
+    return gm_access(gm, const_cast<void*>(src), n, true);
+  };
+  auto r = el_[e].port_write(v, hwsp_gm(e), w);
+  if (!r.complete) return;
+  if (r.n_events) irq_.raise_gt(kGtCtxSwitch << gt_shift(e));
+  if (!r.accepted) return;
+  // A new running element, or a lite restore of the running one (a new
+  // tail): either way there is ring to run. A pending element waits.
+  if (r.lite_restore || (r.n_events && !inflight_[e])) start_workload(e);
+}
+
+void Vgpu::start_workload(int e) {
+  const ElspElement* el = el_[e].current();
+  if (!el) return;
+  auto w = build_workload(e, *el);
+  if (!w) return failsafe(w.error());
+  inflight_[e]++;
+  traps_.workloads++;
+  traps_.commands_scanned += (*w)->scan.commands;
+  traps_.dwords_scanned += (*w)->scan.dwords;
+  port_->queue(std::move(*w));
+}
+
+tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e, const ElspElement& el) {
+  const uint32_t pages = e == 0 ? kCtxRcsPages : kCtxBcsPages;
+  if (!in_slice(el.lrca(), uint64_t{pages} * kPageSize))
+    return tl::unexpected(fmt::format("{}: ELSP context 0x{:x} lies outside the vGPU's GM", kEngineNames[e],
+                                      el.lrca()));
+  uint32_t image[1024];
+  if (!gm_access(el.lrca() + kCtxRegStatePage * kPageSize, image, sizeof image, false))
+    return tl::unexpected(fmt::format("{}: context 0x{:x} is not mapped", kEngineNames[e], el.lrca()));
+  const uint32_t start = image[ctx::RING_START] & ~0xFFFu, size = ring_size(image[ctx::RING_CTL]);
+  const uint32_t tail = image[ctx::RING_TAIL] & kRingTailMask;
+  if (!in_slice(start, size) || tail >= size)
+    return tl::unexpected(fmt::format("{}: ring 0x{:x} (+{}) or tail 0x{:x} outside the vGPU's GM",
+                                      kEngineNames[e], start, size, tail));
+  auto [it, fresh] = shadows_[e].try_emplace(el.lrca());
+  ShadowContext& sc = it->second;
+  if (fresh) {
+    auto img = port_->alloc_shadow(uint64_t{pages} * kPageSize);
+    if (!img) return tl::unexpected(img.error());
+    sc.image = *img;
+    sc.guest_head = (image[ctx::RING_HEAD] & kRingHeadMask) % size;
+  }
+  if (sc.ring.size != size) {
+    if (sc.ring.size) port_->free_shadow(sc.ring);
+    auto ring = port_->alloc_shadow(size);
+    if (!ring) return tl::unexpected(ring.error());
+    sc.ring = *ring;
+  }
+  auto w = std::make_unique<Workload>();
+  w->vgpu = this;
+  w->engine = e;
+  w->lrca = el.lrca();
+  w->shadow = &sc;
+  w->head = sc.guest_head;
+  w->tail = tail;
+  w->domain = domain_;
+  std::copy(std::begin(image), std::end(image), w->guest_image.begin());
+  // The guest's ring slice, copied once (unwrapped), scanned and patched in
+  // the copy, then placed at the same offsets in the shadow ring.
+  const uint32_t n = (tail + size - w->head) % size / 4;
+  const uint32_t first = std::min(n, (size - w->head) / 4);
+  std::vector<uint32_t> copy(n);
+  if (!gm_access(start + w->head, copy.data(), first * 4ull, false) ||
+      !gm_access(start, copy.data() + first, (n - first) * 4ull, false))
+    return tl::unexpected(fmt::format("{}: ring 0x{:x} is not mapped", kEngineNames[e], start));
+  ScanEnv env;
+  env.engine = e;
+  env.slice = cfg0_.slice;
+  env.read_ggtt = [this](uint64_t gm, void* dst, size_t len) { return gm_access(gm, dst, len, false); };
+  env.alloc_shadow = [this, &w](uint32_t dwords) -> tl::expected<ShadowBuffer, std::string> {
+    auto bo = port_->alloc_shadow(uint64_t{dwords} * 4);
+    if (!bo) return tl::unexpected(bo.error());
+    w->batches.push_back(*bo);
+    return ShadowBuffer{bo->gm, bo->dwords(), static_cast<uint32_t>(bo->size / 4)};
+  };
+  env.scan_nonpriv = scan_nonpriv_;
+  auto scan = CmdScanner::scan_ring(env, copy.data(), n, start + w->head);
+  if (!scan) {
+    for (auto& b : w->batches) port_->free_shadow(b);
+    const ScanViolation& v = scan.error();
+    return tl::unexpected(fmt::format("{} at GM 0x{:x} (dword {}, 0x{:08x}): {}", kEngineNames[e], v.gm,
+                                      v.offset, v.dword, v.reason));
+  }
+  w->scan = std::move(*scan);
+  traps_.flips_emulated += w->scan.flips.size();
+  for (const FlipCmd& f : w->scan.flips) {
+    if (!in_slice(f.surface, kPageSize)) traps_.refused_surface++;
+    auto d = display_.flip(f.pipe, f.stride, f.surface, f.async);
+    for (int p = 0; p < kNumPipes; ++p) w->flip_events.de[p] |= d.de[p];
+  }
+  uint32_t* ring = sc.ring.dwords();
+  std::copy(copy.begin(), copy.begin() + first, ring + w->head / 4);
+  std::copy(copy.begin() + first, copy.end(), ring);
+  sc.guest_head = tail;
+  w->host_ctx_id = port_->new_host_ctx_id();
+  w->desc = uint64_t{w->host_ctx_id} << 32 | sc.image.gm | kDescValid | kDescAddrModeLegacy64 | kDescPrivilege;
+  return w;
+}
+
+// Only values go back: the ring head (in the guest's ring), context control,
+// the timestamp and the engine state. Never an address of the host's.
+void Vgpu::write_back(const Workload& w) {
+  const uint32_t* sp = reinterpret_cast<const uint32_t*>(
+      reinterpret_cast<const uint8_t*>(w.shadow->image.pages.cpu) + kCtxRegStatePage * kPageSize);
+  const uint64_t page = w.lrca + kCtxRegStatePage * kPageSize;
+  auto put = [&](uint32_t i, uint32_t v) { gm_access(page + i * 4, &v, 4, true); };
+  put(ctx::RING_HEAD, w.tail);
+  put(ctx::CONTEXT_CONTROL, sp[ctx::CONTEXT_CONTROL]);
+  put(ctx::CTX_TIMESTAMP, sp[ctx::CTX_TIMESTAMP]);
+  put(ctx::INSTPM, sp[ctx::INSTPM]);
+  gm_access(page + ctx::GPR0 * 4, const_cast<uint32_t*>(sp + ctx::GPR0), 8 * kNumGprs, true);
+}
+
+// Strictly in the brief's order: the GPU's own seqno writes are done; then
+// the context write-back, the CSB entries with their HWSP mirror, the
+// virtual IIR, the MSI.
+void Vgpu::complete(std::unique_ptr<Workload> w, bool ok) {
+  std::lock_guard lk(mu_);
+  const int e = w->engine;
+  for (auto& b : w->batches) port_->free_shadow(b);
+  inflight_[e]--;
+  if (!ok) return failsafe(fmt::format("{}: the GPU hung running a workload", kEngineNames[e]));
+  write_back(*w);
+  const Display::Events& ev = w->flip_events;
+  if (inflight_[e] || status_ != "ok") return display_events(ev);
+  // The element is done once its ring is all run (a lite restore may have
+  // queued more).
+  VirtualExeclist::GmWrite gw = [this](uint64_t gm, const void* src, size_t n) {
+    return gm_access(gm, const_cast<void*>(src), n, true);
+  };
+  int n = el_[e].complete(hwsp_gm(e), gw);
+  display_events(ev);
+  if (n) irq_.raise_gt(kGtCtxSwitch << gt_shift(e));
+  if (el_[e].current()) start_workload(e);
 }
 
 }  // namespace gvt

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -16,10 +18,12 @@
 #include "driver/device.h"
 #include "gvt/aperture_gm.h"
 #include "gvt/cfg_space.h"
+#include "gvt/execlist.h"
 #include "gvt/ggtt_shadow.h"
 #include "gvt/interrupt.h"
 #include "gvt/pvinfo.h"
 #include "gvt/vreg.h"
+#include "gvt/workload.h"
 #include "hv/bus.h"
 #include "hv/mpt.h"
 #include "hv/pci.h"
@@ -33,7 +37,11 @@ struct Traps {
   uint64_t refused_aperture = 0;    // all of them: dropped writes, reads of 0
   uint64_t refused_fence = 0;       // fence index beyond the vGPU's, or a range outside its aperture
   uint64_t refused_surface = 0;     // DSPSURF outside the vGPU's GM
-  uint64_t refused_submission = 0;  // ELSP writes before mediated submission exists
+  uint64_t refused_submission = 0;  // ELSP writes without mediated submission
+  uint64_t elsp = 0;                // ELSP dwords
+  uint64_t workloads = 0;           // workloads submitted to the GPU
+  uint64_t commands_scanned = 0, dwords_scanned = 0;
+  uint64_t flips_emulated = 0;      // ring MI_DISPLAY_FLIPs, NOOPed and emulated
 };
 
 struct VgpuConfig {
@@ -48,6 +56,14 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
  public:
   // `relocate` moves BAR mappings (see VirtualConfig).
   Vgpu(const VgpuConfig& cfg, hv::Mpt& mpt, drv::Device& host, VirtualConfig::RelocateFn relocate);
+  ~Vgpu() override;
+
+  // Mediated submission: workloads go to `port`, and the GPU translates the
+  // guest's PPGTT GPAs through second-stage domain `domain`. Without it an
+  // ELSP write is refused ("submission not yet mediated").
+  void attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv);
+  // A workload finished on the GPU (`ok`) or hung; on a dispatch thread.
+  void complete(std::unique_ptr<Workload> w, bool ok);
 
   // ---- BAR0 and config space, on the VM's vCPU thread ----
   void read(uint64_t offset, uint8_t* data, uint32_t len) override;
@@ -83,6 +99,8 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   const VirtualConfig& config() const { return cfg_; }
   const GmSlice& slice() const { return cfg0_.slice; }
   uint32_t id() const { return cfg0_.id; }
+  // The GM addresses of its shadow contexts (the GPU accounts work by them).
+  std::vector<uint32_t> shadow_contexts() const;
   uint64_t scratch_hpa() const { return cfg0_.scratch_hpa; }
 
  private:
@@ -91,6 +109,15 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   void fence_write(uint32_t off, uint32_t v);
   void display_events(const gen8::Display::Events& ev);
   void reset_engines(uint32_t mask);  // guest GDRST of engines
+  void elsp_write(int e, uint32_t v);
+  void start_workload(int e);
+  tl::expected<std::unique_ptr<Workload>, std::string> build_workload(int e, const gen8::ElspElement& el);
+  void write_back(const Workload& w);
+  void failsafe(const std::string& why);
+  uint64_t hwsp_gm(int e) const;
+  // Guest memory by GM address, through the guest's GGTT view.
+  bool gm_access(uint64_t gm, void* buf, size_t len, bool write);
+  void free_shadows();
   void reset_gt();                    // full GT reset: also the shadows and the PV page
   bool in_slice(uint64_t gm, uint64_t size) const;
 
@@ -119,6 +146,12 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   std::string status_ = "ok";
   ApertureTrap aperture_trap_{*this};
   std::function<void(const std::string&)> on_failsafe_;
+  SubmitPort* port_ = nullptr;
+  uint32_t domain_ = 0;
+  bool scan_nonpriv_ = false;
+  VirtualExeclist el_[gen8::kNumEngines];
+  std::map<uint32_t, ShadowContext> shadows_[gen8::kNumEngines];  // by guest LRCA
+  uint32_t inflight_[gen8::kNumEngines] = {};
 };
 
 }  // namespace gvt

@@ -12,7 +12,6 @@ using gen8::Fault;
 using gen8::Op;
 
 namespace {
-constexpr const char* kEngineNames[gen8::kNumEngines] = {"rcs", "bcs"};
 constexpr uint32_t kMaxCmdDwords = 1024;
 
 uint64_t now_ns() {
@@ -56,7 +55,7 @@ bool Engine::elsp_write(uint32_t v) {
   if (!r.complete) return false;
   if (!r.accepted) {
     spdlog::warn("engine {}: ELSP submission refused (invalid element 0 or both slots busy)",
-                 kEngineNames[index_]);
+                 gen8::kEngineNames[index_]);
     return false;
   }
   if (r.lite_restore) ++lite_gen_;
@@ -315,7 +314,7 @@ void Engine::run_element(const gen8::ElspElement& el) {
 Engine::Step Engine::fault(Fault code, uint32_t header, uint64_t detail) {
   uint64_t at = cmd_addr_;
   spdlog::warn("engine {}: fault {} at 0x{:x}, header 0x{:08x}, detail 0x{:x}",
-               kEngineNames[index_], static_cast<uint32_t>(code), at, header, detail);
+               gen8::kEngineNames[index_], static_cast<uint32_t>(code), at, header, detail);
   run_counters_.faults++;
   bool msi;
   {

@@ -139,12 +139,8 @@ class KvmPassthrough : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KvmPassthrough, WorkloadGivesTheNativeChecksum) {
   GVIRT_REQUIRE_KVM();
-  cli::NativeOptions nat;
-  nat.workload = GetParam();
-  nat.frames = 30;
-  auto native = cli::run_native(nat);
-  ASSERT_TRUE(native) << native.error();
-  ASSERT_EQ(native->status, "ok");
+  const cli::RunResult native = native_baseline(GetParam(), 30);
+  ASSERT_EQ(native.status, "ok");
   cli::VmSpec spec;
   spec.workload = GetParam();
   spec.frames = 30;
@@ -154,10 +150,10 @@ TEST_P(KvmPassthrough, WorkloadGivesTheNativeChecksum) {
   ASSERT_TRUE(pt) << pt.error();
   EXPECT_EQ(pt->status, "ok");
   EXPECT_EQ(pt->frames, 30u);
-  EXPECT_EQ(pt->frame_checksum, native->frame_checksum);
+  EXPECT_EQ(pt->frame_checksum, native.frame_checksum);
   EXPECT_EQ(pt->guest_checksum, pt->frame_checksum);
-  EXPECT_EQ(pt->commands_executed, native->commands_executed);
-  EXPECT_EQ(pt->pixels_written, native->pixels_written);
+  EXPECT_EQ(pt->commands_executed, native.commands_executed);
+  EXPECT_EQ(pt->pixels_written, native.pixels_written);
   ASSERT_TRUE(pt->exits);
   EXPECT_GT(pt->exits->mmio, 0u);
   EXPECT_EQ(pt->exits->ro_memslot, 0u);

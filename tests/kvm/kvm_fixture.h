@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "cli/native.h"
 #include "common/vmm_abi.h"
 #include "hv/flat_elf.h"
 #include "hv/vm.h"
@@ -43,6 +44,18 @@ struct TestRam {
   }
   RamBacking backing() const { return RamBacking{fd, 0, size, host}; }
 };
+
+// The native run a VM run is compared with; its failure fails the test.
+inline cli::RunResult native_baseline(const std::string& workload, uint32_t frames) {
+  cli::NativeOptions nat;
+  nat.workload = workload;
+  nat.frames = frames;
+  auto r = cli::run_native(nat);
+  EXPECT_TRUE(r) << (r ? "" : r.error());
+  if (!r) return {};
+  EXPECT_EQ(r->status, "ok");
+  return std::move(*r);
+}
 
 inline std::unique_ptr<Vm> make_vm(TestRam& ram, const std::vector<uint8_t>& code,
                                    double timeout_s = 10) {

@@ -16,6 +16,7 @@ inline constexpr uint32_t kBcsBase = 0x22000;
 inline constexpr int kNumEngines = 2;  // index 0 = RCS, 1 = BCS
 inline constexpr uint32_t kEngineBase[kNumEngines] = {kRcsBase, kBcsBase};
 inline constexpr uint8_t kEngineBit[kNumEngines] = {1, 2};
+inline constexpr const char* kEngineNames[kNumEngines] = {"rcs", "bcs"};
 inline constexpr int kNumPipes = 3;
 inline constexpr uint32_t kPipeStride = 0x1000;
 inline constexpr int kNumFences = 32;
