@@ -14,12 +14,17 @@ hv::VmConfig vm_config(const std::string& name, const hv::RamBacking& ram, const
   hv::VmConfig vc;
   vc.name = name;
   vc.ram = ram;
-  vc.cmdline = !opt.guest_cmdline.empty() ? opt.guest_cmdline
+  const std::string& test = self_test(spec, opt);
+  vc.cmdline = !test.empty()        ? test
                : spec.seconds > 0 ? fmt::format("workload={} seconds={}", spec.workload, spec.seconds)
                                   : fmt::format("workload={} frames={}", spec.workload, spec.frames);
   vc.timeout_s = opt.timeout_s + spec.seconds;
   vc.log_path = (std::filesystem::path(opt.log_dir) / (name + ".log")).string();
   return vc;
+}
+
+const std::string& self_test(const VmSpec& spec, const VmRunOptions& opt) {
+  return spec.guest_cmdline.empty() ? opt.guest_cmdline : spec.guest_cmdline;
 }
 
 void watch_frames(hv::Vm& vm, FrameWindow& w, std::function<void(uint64_t mark)> at_mark,
@@ -40,7 +45,7 @@ void watch_frames(hv::Vm& vm, FrameWindow& w, std::function<void(uint64_t mark)>
 }
 
 vmm_abi::GuestResult collect_result(RunResult& r, const hv::Vm& vm, const hv::VmStatus& st,
-                                    const FrameWindow& w, const VmRunOptions& opt) {
+                                    const FrameWindow& w, bool self_test) {
   using namespace vmm_abi;
   GuestResult gr;
   std::memcpy(&gr, vm.ram() + kResult, sizeof gr);
@@ -63,7 +68,7 @@ vmm_abi::GuestResult collect_result(RunResult& r, const hv::Vm& vm, const hv::Vm
     r.frame_checksum = frame_checksum(**w.frame);
     r.frame = **w.frame;
   }
-  if (!st.ok || !opt.guest_cmdline.empty())
+  if (!st.ok || self_test)
     r.status = st.text;
   else if (gr.magic != kResultMagic || gr.status != 0)
     r.status = fmt::format("error: {}", gr.magic == kResultMagic ? gr.error : "no guest result");

@@ -20,6 +20,8 @@ namespace cli {
 
 hv::VmConfig vm_config(const std::string& name, const hv::RamBacking& ram, const VmSpec& spec,
                        const VmRunOptions& opt);
+// The guest self-test a VM runs instead of its workload, if any.
+const std::string& self_test(const VmSpec& spec, const VmRunOptions& opt);
 
 // One VM's measurement window, filled on its vCPU thread by the MARK handler.
 struct FrameWindow {
@@ -35,7 +37,8 @@ void watch_frames(hv::Vm& vm, FrameWindow& w, std::function<void(uint64_t mark)>
 
 // Fills `r` from the guest's result page and the window, and sets its status:
 // "ok" only when the VM, the guest and the screen all are.
+// For a self-test the VM's own status is the result.
 vmm_abi::GuestResult collect_result(RunResult& r, const hv::Vm& vm, const hv::VmStatus& st,
-                                    const FrameWindow& w, const VmRunOptions& opt);
+                                    const FrameWindow& w, bool self_test);
 
 }  // namespace cli

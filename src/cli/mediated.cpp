@@ -141,10 +141,11 @@ RunResult MediatedHost::wait(size_t i) {
   hv::VmStatus st = gu.vm->wait();
   RunResult r;
   r.workload = gu.spec.workload;
-  collect_result(r, *gu.vm, st, gu.win, opt_);
+  const bool test = !self_test(gu.spec, opt_).empty();
+  collect_result(r, *gu.vm, st, gu.win, test);
   std::string failsafe = gu.vgpu->status();
   if (failsafe != "ok") r.status = failsafe;
-  if (r.status == "ok" && gu.spec.workload == "selftest" && opt_.guest_cmdline.empty()) {
+  if (r.status == "ok" && gu.spec.workload == "selftest" && !test) {
     std::string want = expected_screen(gu.vgpu->id(), r.frames);
     if (r.frame_checksum != want || r.guest_checksum != want)
       r.status = fmt::format("error: the screen is {} (guest {}), not the pattern of vGPU {} ({})",

@@ -15,6 +15,7 @@ struct VmSpec {
   uint32_t frames = 200;
   double seconds = 0;
   uint64_t ram_mib = 256;
+  std::string guest_cmdline;  // tests: a guest self-test instead of the workload
 };
 
 // One clear sentence on error.
