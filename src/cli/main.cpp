@@ -132,6 +132,7 @@ int native(const cli::NativeOptions& opt, const std::string& json, const std::st
 
 struct RunArgs {
   bool passthrough = false;
+  bool scan_nonpriv = false, trace_commands = false;
   std::vector<std::string> vms;
   double seconds = 0;
   std::string json, screenshots;
@@ -147,6 +148,10 @@ int run(const RunArgs& a) {
   }
   cli::VmRunOptions opt;
   opt.log_dir = a.screenshots.empty() ? "." : a.screenshots;
+  opt.scan_nonpriv = a.scan_nonpriv;
+  opt.trace_commands = a.trace_commands;
+  if (a.passthrough && (a.scan_nonpriv || a.trace_commands))
+    return usage_error("--scan-nonpriv and --trace-commands need vGPUs, not --passthrough");
   std::vector<cli::RunResult> results;
   if (a.passthrough) {
     if (specs.size() != 1) return usage_error("--passthrough gives the whole GPU to exactly one --vm");
@@ -249,6 +254,9 @@ int main(int argc, char** argv) {
   runc->add_option("--seconds", rargs.seconds, "Run every VM for this long")->check(CLI::PositiveNumber);
   runc->add_option("--json", rargs.json, "Write the results as JSON (schema in docs/cli.md)");
   runc->add_option("--screenshots", rargs.screenshots, "Directory for one PNG (and console log) per VM");
+  runc->add_flag("--scan-nonpriv", rargs.scan_nonpriv, "Also scan PPGTT batches (debug: measures what skipping them saves)");
+  runc->add_flag("--trace-commands", rargs.trace_commands,
+                 "Write every scanned command to vmN.cmds.log beside the console log (debug)");
 
   try {
     app.parse(argc, argv);

@@ -116,7 +116,13 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   auto dom = std::make_shared<hw::Domain>(bytes);
   dom->map(0, gu.ram.phys, bytes);
   gu.domain = gpu_->add_domain(dom);
-  auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain});
+  if (opt_.trace_commands) {
+    auto path = std::filesystem::path(opt_.log_dir) / (name + ".cmds.log");
+    gu.trace = std::fopen(path.c_str(), "w");
+    if (!gu.trace) return fail(fmt::format("cannot write {}", path.string()));
+  }
+  auto v = gvt_->create_vgpu(
+      {gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain, opt_.scan_nonpriv, gu.trace});
   if (!v) return fail(v.error());
   gu.vgpu = *v;
   hv::Vm* vmp = gu.vm.get();
@@ -174,6 +180,8 @@ void MediatedHost::destroy(size_t i) {
   gu.vgpu = nullptr;
   if (gu.domain) gpu_->remove_domain(gu.domain);
   gu.domain = 0;
+  if (gu.trace) std::fclose(gu.trace);
+  gu.trace = nullptr;
   gu.vm.reset();
   if (gu.ram.count) platform_->free_pages(gu.ram);  // zeroed as it is freed
   gu.ram = {};

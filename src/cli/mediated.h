@@ -53,6 +53,7 @@ class MediatedHost {
     std::unique_ptr<hv::Vm> vm;
     gvt::Vgpu* vgpu = nullptr;
     uint32_t domain = 0;  // the VM's second-stage domain on the GPU
+    std::FILE* trace = nullptr;
     FrameWindow win;
   };
   MediatedHost() = default;

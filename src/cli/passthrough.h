@@ -17,6 +17,10 @@ struct VmRunOptions {
   std::string log_dir = ".";  // console logs: <log_dir>/vm<N>.log
   double timeout_s = 120;
   std::string guest_cmdline;  // instead of the workload's (guest self-tests)
+  // Mediated runs (debug): also scan PPGTT batches; trace every scanned
+  // command to <log_dir>/vm<N>.cmds.log.
+  bool scan_nonpriv = false;
+  bool trace_commands = false;
 };
 
 // The guest image built beside the gvirt binary.

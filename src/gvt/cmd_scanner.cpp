@@ -107,6 +107,7 @@ class Scanner {
       ++st_.commands;
       uint32_t* d = b.d + i;
       if (auto why = check(*c, d, len, b)) return fail(b, i, std::move(*why));
+      if (env_.trace) env_.trace(b.gm + 4ull * i, *c, d, len);
       if (c->flags & kEndsBatch) return End{i + 1};
       if (c->flags & kStartsBatch) {
         auto s = start(*c, d, len, b, i);

@@ -16,6 +16,7 @@
 #include <tl/expected.hpp>
 #include <vector>
 
+#include "common/gen8/cmds.h"
 #include "gvt/aperture_gm.h"
 
 namespace gvt {
@@ -48,6 +49,9 @@ struct ScanEnv {
   bool scan_nonpriv = false;             // also scan PPGTT batches (--scan-nonpriv)
   uint32_t max_batch_dwords = 1u << 20;  // bound on any single batch
   uint64_t max_scan_dwords = 16u << 20;  // bound on one ring slice, batches included
+  // Called for each command that passed its checks, before any patching
+  // (the per-vGPU command trace, --trace-commands).
+  std::function<void(uint64_t gm, const gen8::CmdDesc& c, const uint32_t* d, uint32_t len)> trace;
 };
 
 // An MI_DISPLAY_FLIP taken out of the command stream: the mediator emulates it.

@@ -134,7 +134,7 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
     return tl::unexpected(std::string("the VM refused the vGPU's BAR mappings"));
   }
   Vgpu* v = in->vgpu.get();
-  if (p.domain) v->attach_submission(this, p.domain, p.scan_nonpriv);
+  if (p.domain) v->attach_submission(this, p.domain, p.scan_nonpriv, p.trace);
   instances_.push_back(std::move(in));
   spdlog::info("vgpu {}: type {}, aperture [0x{:x}, +{} MiB), hidden GM [0x{:x}, +{} MiB), fences {}-{}",
                id, type.name, slice->low_base, slice->low_size >> 20, slice->high_base,

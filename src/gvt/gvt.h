@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -34,7 +35,8 @@ struct VgpuParams {
   // The VM's second-stage domain (GPA->HPA) on the GPU, for its PPGTT
   // contexts; 0: no submission (ELSP refused).
   uint32_t domain = 0;
-  bool scan_nonpriv = false;  // also scan PPGTT batches (debug)
+  bool scan_nonpriv = false;     // also scan PPGTT batches (debug)
+  std::FILE* trace = nullptr;    // per-vGPU command trace (debug)
 };
 
 // The host's own slice, as the host driver's `own` ranges (drv::Device::init).

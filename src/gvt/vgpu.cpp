@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/gen8/layout.h"
+#include "gvt/guest_ppgtt.h"
 
 namespace gvt {
 
@@ -251,11 +252,12 @@ void Vgpu::reset_device_model() {
 
 namespace gvt {
 
-void Vgpu::attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv) {
+void Vgpu::attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv, std::FILE* trace) {
   std::lock_guard lk(mu_);
   port_ = port;
   domain_ = domain;
   scan_nonpriv_ = scan_nonpriv;
+  trace_ = trace;
 }
 
 std::vector<uint32_t> Vgpu::shadow_contexts() const {
@@ -381,6 +383,16 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
     return ShadowBuffer{bo->gm, bo->dwords(), static_cast<uint32_t>(bo->size / 4)};
   };
   env.scan_nonpriv = scan_nonpriv_;
+  const uint64_t pml4 = uint64_t{image[ctx::PDP0_UDW]} << 32 | image[ctx::PDP0_LDW];
+  env.read_ppgtt = [this, pml4](uint64_t va, void* dst, size_t len) {
+    return read_guest_ppgtt(mpt_, pml4, va, dst, len);
+  };
+  if (trace_)
+    env.trace = [this, e](uint64_t gm, const CmdDesc& c, const uint32_t* d, uint32_t len) {
+      fmt::print(trace_, "{} 0x{:09x} {:<22}", kEngineNames[e], gm, c.name);
+      for (uint32_t i = 0; i < len && i < 8; ++i) fmt::print(trace_, " {:08x}", d[i]);
+      fmt::print(trace_, "{}\n", len > 8 ? " ..." : "");
+    };
   auto scan = CmdScanner::scan_ring(env, copy.data(), n, start + w->head);
   if (!scan) {
     for (auto& b : w->batches) port_->free_shadow(b);

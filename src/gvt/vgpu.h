@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,7 +62,9 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   // Mediated submission: workloads go to `port`, and the GPU translates the
   // guest's PPGTT GPAs through second-stage domain `domain`. Without it an
   // ELSP write is refused ("submission not yet mediated").
-  void attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv);
+  // `scan_nonpriv` also scans PPGTT batches; `trace`, if set, gets one line
+  // per scanned command (the caller owns the file and outlives the vGPU).
+  void attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv, std::FILE* trace);
   // A workload finished on the GPU (`ok`) or hung; on a dispatch thread.
   void complete(std::unique_ptr<Workload> w, bool ok);
 
@@ -149,6 +152,7 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   SubmitPort* port_ = nullptr;
   uint32_t domain_ = 0;
   bool scan_nonpriv_ = false;
+  std::FILE* trace_ = nullptr;
   VirtualExeclist el_[gen8::kNumEngines];
   std::map<uint32_t, ShadowContext> shadows_[gen8::kNumEngines];  // by guest LRCA
   uint32_t inflight_[gen8::kNumEngines] = {};
