@@ -77,12 +77,16 @@
 //                     general pool and the heap; first-fit reuse of freed runs;
 //                     coalescing back to one run; double, foreign and misaligned
 //                     frees refused; exhaustion fails cleanly; the heap aligns.
+//
+//   hostile kind=K [...]  A vGPU under the mediator: hostile.cpp says what
+//                     each kind submits and what the host must expect.
 #include "guest/selftests.h"
 
 #include "common/gen8/layout.h"
 #include "guest/console.h"
 #include "guest/exit_codes.h"
 #include "guest/guest_platform.h"
+#include "guest/hostile.h"
 #include "guest/pages.h"
 #include "guest/pci.h"
 #include "guest/pv.h"
@@ -540,12 +544,12 @@ bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
 struct Test {
   const char* name;
 };
-constexpr Test kTests[] = {{"exceptions"}, {"if"},    {"msi"},  {"wait"},
-                           {"pci"},        {"timer"}, {"pages"}};
+constexpr Test kTests[] = {{"exceptions"}, {"if"},    {"msi"},   {"wait"},
+                           {"pci"},        {"timer"}, {"pages"}, {"hostile"}};
 
 }  // namespace
 
-const char* selftest_names() { return "exceptions if msi wait pci timer pages"; }
+const char* selftest_names() { return "exceptions if msi wait pci timer pages hostile"; }
 
 bool selftest_exists(const char* name) {
   for (const Test& t : kTests)
@@ -562,6 +566,7 @@ void run_selftest(const char* name, Cmdline& cl, const vmm_abi::BootInfo& boot) 
   if (str_eq(name, "pci")) test_pci(cl);
   if (str_eq(name, "timer")) test_timer(cl, boot);
   if (str_eq(name, "pages")) test_pages(cl);
+  if (str_eq(name, "hostile")) test_hostile(cl);
   bad_args("unknown test");
 }
 

@@ -10,7 +10,7 @@ namespace guest {
 // Returns false if `name` is not a test (nothing has run then).
 bool selftest_exists(const char* name);
 [[noreturn]] void run_selftest(const char* name, Cmdline& cmdline, const vmm_abi::BootInfo& boot);
-// "exceptions if msi wait pci timer pages"
+// "exceptions if msi wait pci timer pages hostile"
 const char* selftest_names();
 
 }  // namespace guest

@@ -345,16 +345,25 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
   ShadowContext& sc = it->second;
   if (fresh) {
     auto img = port_->alloc_shadow(uint64_t{pages} * kPageSize);
-    if (!img) return tl::unexpected(img.error());
+    auto ring = img ? port_->alloc_shadow(size) : tl::expected<drv::Bo, std::string>{};
+    if (!img || !ring) {
+      if (img) port_->free_shadow(*img);
+      shadows_[e].erase(it);
+      return tl::unexpected(img ? ring.error() : img.error());
+    }
     sc.image = *img;
-    sc.guest_head = (image[ctx::RING_HEAD] & kRingHeadMask) % size;
-  }
-  if (sc.ring.size != size) {
-    if (sc.ring.size) port_->free_shadow(sc.ring);
-    auto ring = port_->alloc_shadow(size);
-    if (!ring) return tl::unexpected(ring.error());
     sc.ring = *ring;
+    sc.guest_head = image[ctx::RING_HEAD] & kRingHeadMask;
   }
+  // The shadow ring mirrors the guest ring's offsets: a ring that changes
+  // size under a live context (its queued workloads still use the shadow),
+  // or a head outside it, cannot be mirrored.
+  if (sc.ring.size != size)
+    return tl::unexpected(fmt::format("{}: context 0x{:x} changed its ring size from {} to {}", kEngineNames[e],
+                                      el.lrca(), sc.ring.size, size));
+  if (sc.guest_head >= size)
+    return tl::unexpected(fmt::format("{}: ring head 0x{:x} outside its {}-byte ring", kEngineNames[e],
+                                      sc.guest_head, size));
   auto w = std::make_unique<Workload>();
   w->vgpu = this;
   w->engine = e;

@@ -31,6 +31,13 @@ bool sem_satisfied(gen8::SemOp op, uint32_t mem, uint32_t data) {
   }
   return false;
 }
+
+// The execution log's slot for a register offset: its gen8::kRegs index, or
+// the shared slot past the end for offsets not in the table.
+size_t lri_slot(uint32_t reg) {
+  const int i = gen8::find_reg(reg);
+  return i < 0 ? gen8::kNumRegs : static_cast<size_t>(i);
+}
 }  // namespace
 
 Engine::Engine(Gpu& gpu, int index)
@@ -412,7 +419,16 @@ Engine::Step Engine::post_sync_write(const gen8::Access& a, const void* data, ui
   return Step::Next;
 }
 
+uint64_t Engine::lri_count(uint32_t reg) const {
+  return lri_log_[lri_slot(reg)].load(std::memory_order_relaxed);
+}
+
 Engine::Step Engine::execute(const gen8::CmdDesc& c, const uint32_t* d, uint32_t len, int depth) {
+  // Logged before any check: the log shows what reached the engine, even a
+  // write the engine then refuses (and faults on).
+  if (c.op == Op::MI_LOAD_REGISTER_IMM)
+    for (uint32_t i = 1; i + 1 < len; i += 2)
+      lri_log_[lri_slot(d[i] & gen8::kRegOffsetMask)].fetch_add(1, std::memory_order_relaxed);
   bool priv = depth == 0 || stack_[depth].privileged;
   if (!(c.engines & gen8::kEngineBit[index_])) return fault(Fault::WrongEngine, d[0]);
   if ((c.flags & gen8::kPrivOnly) && !priv) return fault(Fault::Privileged, d[0]);

@@ -5,6 +5,7 @@
 // from the shared command table; privilege follows docs/hw-spec.md.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -39,6 +40,8 @@ class Engine {
   void reset_locked();  // after stop_and_wait: execlist, CSB and error state to power-on
   bool idle_locked() const { return !busy_ && !sm_.current(); }
   EngineFault fault_locked() const { return fault_; }
+  // Any thread, no lock: the execution log (Gpu::lri_count).
+  uint64_t lri_count(uint32_t reg) const;
 
  private:
   struct Level {
@@ -92,6 +95,9 @@ class Engine {
   int depth_ = 0;
   uint64_t cmd_addr_ = 0;
   ContextCounters run_counters_;
+  // MI_LOAD_REGISTER_IMM operands dispatched, per gen8::kRegs index; the last
+  // slot counts offsets not in the table. Written by the engine thread only.
+  std::array<std::atomic<uint64_t>, gen8::kNumRegs + 1> lri_log_{};
   std::optional<AddressSpace> as_ggtt_, as_ppgtt_;
   std::thread thread_;
 };

@@ -373,6 +373,8 @@ EngineFault Gpu::last_fault(int engine) const {
   return engines_[engine]->fault_locked();
 }
 
+uint64_t Gpu::lri_count(int engine, uint32_t reg) const { return engines_[engine]->lri_count(reg); }
+
 bool Gpu::engine_idle(int engine) const {
   std::lock_guard lk(mu_);
   return engines_[engine]->idle_locked();

@@ -103,6 +103,10 @@ class Gpu {
   ContextCounters counters(uint32_t lrca) const;
   MmioStats mmio_stats() const;
   EngineFault last_fault(int engine) const;
+  // The execution log (docs/hw-spec.md): how many MI_LOAD_REGISTER_IMM
+  // operands naming `reg` engine `engine` has dispatched since the model was
+  // created, refused ones included. Offsets not in the table share one count.
+  uint64_t lri_count(int engine, uint32_t reg) const;
   bool engine_idle(int engine) const;
   uint64_t msis_sent() const { return msis_.load(); }
 
