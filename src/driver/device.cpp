@@ -1,5 +1,7 @@
 #include "driver/device.h"
 
+#include "common/hw_order.h"
+
 #include "common/gen8/regs.h"
 
 namespace drv {
@@ -110,7 +112,9 @@ void Device::write_fence(uint32_t index, uint64_t value) {
 uint64_t Device::seqno_gm(int e) const { return eng_[e].hwsp.gm + kHwspSeqno * 4; }
 
 bool Device::seqno_passed(int e, uint32_t seqno) const {
-  return static_cast<int32_t>(hwsp(e)[kHwspSeqno] - seqno) >= 0;
+  uint32_t seen = hwsp(e)[kHwspSeqno];
+  GVIRT_HW_ACQUIRE(&hwsp(e)[kHwspSeqno]);
+  return static_cast<int32_t>(seen - seqno) >= 0;
 }
 
 Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
@@ -118,6 +122,7 @@ Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
   for (;;) {
     // The value tested is the value waited on: a write in between ends the wait.
     uint32_t seen = hwsp(e)[kHwspSeqno];
+    GVIRT_HW_ACQUIRE(&hwsp(e)[kHwspSeqno]);
     if (static_cast<int32_t>(seen - seqno) >= 0) return {};
     service_interrupts();
     if (eng_[e].faulted) return tl::unexpected(Error::GpuFault);
@@ -132,6 +137,7 @@ bool Device::process_csb(int e, uint32_t watch_id) {
   Engine& en = eng_[e];
   bool started = false;
   uint32_t wp = hwsp(e)[kHwspCsbWritePtr];
+  GVIRT_HW_ACQUIRE(&hwsp(e)[kHwspCsbWritePtr]);
   while (wp < kCsbEntries && en.csb_read != wp) {
     en.csb_read = csb_next(en.csb_read);
     uint32_t status = hwsp(e)[kHwspCsb0 + 2 * en.csb_read];

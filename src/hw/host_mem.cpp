@@ -1,5 +1,7 @@
 #include "hw/host_mem.h"
 
+#include "common/hw_order.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -153,6 +155,7 @@ bool HostMemory::dma_write(uint64_t hpa, const void* src, uint64_t len) {
   uint8_t* p = dma(hpa, len);
   if (!p) return false;
   if (len) std::memcpy(p, src, len);
+  GVIRT_HW_RELEASE(p);
   return true;
 }
 
