@@ -1,7 +1,5 @@
 #include "driver/device.h"
 
-#include "common/hw_order.h"
-
 #include "common/gen8/regs.h"
 
 namespace drv {
@@ -112,17 +110,14 @@ void Device::write_fence(uint32_t index, uint64_t value) {
 uint64_t Device::seqno_gm(int e) const { return eng_[e].hwsp.gm + kHwspSeqno * 4; }
 
 bool Device::seqno_passed(int e, uint32_t seqno) const {
-  uint32_t seen = hwsp(e)[kHwspSeqno];
-  GVIRT_HW_ACQUIRE(&hwsp(e)[kHwspSeqno]);
-  return static_cast<int32_t>(seen - seqno) >= 0;
+  return static_cast<int32_t>(polled(hwsp(e)[kHwspSeqno]) - seqno) >= 0;
 }
 
 Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
   uint64_t deadline = p_->now_ns() + timeout_ns;
   for (;;) {
     // The value tested is the value waited on: a write in between ends the wait.
-    uint32_t seen = hwsp(e)[kHwspSeqno];
-    GVIRT_HW_ACQUIRE(&hwsp(e)[kHwspSeqno]);
+    uint32_t seen = polled(hwsp(e)[kHwspSeqno]);
     if (static_cast<int32_t>(seen - seqno) >= 0) return {};
     service_interrupts();
     if (eng_[e].faulted) return tl::unexpected(Error::GpuFault);
@@ -136,8 +131,7 @@ Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
 bool Device::process_csb(int e, uint32_t watch_id) {
   Engine& en = eng_[e];
   bool started = false;
-  uint32_t wp = hwsp(e)[kHwspCsbWritePtr];
-  GVIRT_HW_ACQUIRE(&hwsp(e)[kHwspCsbWritePtr]);
+  uint32_t wp = polled(hwsp(e)[kHwspCsbWritePtr]);
   while (wp < kCsbEntries && en.csb_read != wp) {
     en.csb_read = csb_next(en.csb_read);
     uint32_t status = hwsp(e)[kHwspCsb0 + 2 * en.csb_read];
@@ -160,7 +154,7 @@ Result<void> Device::wait_port(int e) {
   // would be refused, so wait for the pending context to start.
   uint64_t deadline = p_->now_ns() + 2'000'000'000ull;
   for (;;) {
-    uint32_t seen = hwsp(e)[kHwspCsbWritePtr];
+    uint32_t seen = polled(hwsp(e)[kHwspCsbWritePtr]);
     process_csb(e, 0);
     if (!en.pending) return {};
     service_interrupts();

@@ -15,6 +15,10 @@ struct Pages {
   uint64_t count = 0;
 };
 
+// A word the GPU writes last and software polls (a seqno, a CSB write
+// pointer): an acquire load, so what the GPU wrote before it is visible.
+inline uint32_t polled(const volatile uint32_t& w) { return __atomic_load_n(&w, __ATOMIC_ACQUIRE); }
+
 class Platform {
  public:
   virtual uint32_t cfg_read32(uint32_t off) = 0;

@@ -257,7 +257,7 @@ bool Gvt::wait_for_gpu(int e) {
   drv::Platform& p = host_.platform();
   const uint64_t deadline = w.submitted_ns + kDrainTimeoutNs;
   for (;;) {
-    uint32_t seen = *host_.csb_write_ptr(e);
+    uint32_t seen = drv::polled(*host_.csb_write_ptr(e));
     {
       std::lock_guard lk(host_mu_);
       if (host_.context_done(e, w.host_ctx_id)) return true;

@@ -43,11 +43,11 @@ uint64_t HwPlatform::now_ns() {
 // steps. An MSI wakes the sleep at once.
 void HwPlatform::wait(const volatile uint32_t* addr, uint32_t expected, uint64_t deadline_ns) {
   for (int i = 0; i < 2000; ++i) {
-    if (*addr != expected || irq_.load(std::memory_order_relaxed) || now_ns() >= deadline_ns) return;
+    if (drv::polled(*addr) != expected || irq_.load(std::memory_order_relaxed) || now_ns() >= deadline_ns) return;
     std::this_thread::yield();
   }
   std::unique_lock lk(mu_);
-  while (*addr == expected && !irq_ && now_ns() < deadline_ns)
+  while (drv::polled(*addr) == expected && !irq_ && now_ns() < deadline_ns)
     cv_.wait_for(lk, std::chrono::microseconds(50));
 }
 
