@@ -192,6 +192,8 @@ bool Device::context_done(int e, uint32_t ctx_id) {
 void Device::reset_engine(int e) {
   p_->mmio_write32(reg::GEN6_GDRST, e == 0 ? kGdrstRender : kGdrstBlt);
   Engine& en = eng_[e];
+  // The reset cleared the engine's registers, its HWSP address among them.
+  p_->mmio_write32(kEngineBase[e] + reg::RING_HWS_PGA, static_cast<uint32_t>(en.hwsp.gm));
   en.csb_read = kCsbPtrEmpty;
   en.running = en.pending = en.last_done = 0;
   en.faulted = false;

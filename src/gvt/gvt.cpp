@@ -236,6 +236,7 @@ void Gvt::dispatch_main(int e) {
     {
       std::lock_guard lk(qmu_);
       w = std::move(active_[e]);
+      save_shadow_context(*w);  // before the next workload may refill the image
       completing_[e] = w->vgpu;
       start_next_locked(e);
     }

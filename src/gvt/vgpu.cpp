@@ -99,7 +99,7 @@ uint32_t Vgpu::reg_read(uint32_t off) {
   for (int e = 0; e < kNumEngines; ++e) {
     uint32_t rel = off - kEngineBase[e];
     if (rel == reg::RING_EXECLIST_STATUS || rel == reg::RING_EXECLIST_STATUS + 4)
-      return static_cast<uint32_t>(el_[e].status() >> (rel & 4 ? 32 : 0));
+      return static_cast<uint32_t>(el_[e].status() >> (rel == reg::RING_EXECLIST_STATUS + 4 ? 32 : 0));
     if (rel >= reg::RING_CONTEXT_STATUS_BUF && rel < reg::RING_CONTEXT_STATUS_BUF + 8 * kCsbEntries)
       return static_cast<uint32_t>(el_[e].csb((rel - reg::RING_CONTEXT_STATUS_BUF) / 8) >> (rel & 4 ? 32 : 0));
     if (rel == reg::RING_CONTEXT_STATUS_PTR) return (regs_.read(off) & 0x0700) | el_[e].write_ptr();
@@ -227,6 +227,14 @@ void Vgpu::reset_engines(uint32_t mask) {
   regs_.reset_if([mask](const RegDesc& r) {
     return r.scope == Scope::Engine && (mask & (1u << r.instance));
   });
+  for (int e = 0; e < kNumEngines; ++e)
+    if (mask & (1u << e)) reset_execlist(e);
+}
+
+void Vgpu::reset_execlist(int e) {
+  el_[e].reset();
+  inflight_[e] = 0;
+  ++generation_[e];
 }
 
 void Vgpu::reset_gt() {
@@ -234,6 +242,7 @@ void Vgpu::reset_gt() {
   // display and interrupt state survive; the PV page is repopulated.
   regs_.reset_if([](const RegDesc& r) { return r.offset < reg::GEN8_MASTER_IRQ; });
   irq_.reset_gt();
+  for (int e = 0; e < kNumEngines; ++e) reset_execlist(e);
   pv_.reset();
 }
 
@@ -241,6 +250,7 @@ void Vgpu::reset_device_model() {
   std::lock_guard lk(mu_);
   regs_.reset();
   irq_.reset();
+  for (int e = 0; e < kNumEngines; ++e) reset_execlist(e);
   display_.reset();
   ggtt_.reset();
   pv_.reset();
@@ -372,6 +382,7 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
   w->head = sc.guest_head;
   w->tail = tail;
   w->domain = domain_;
+  w->generation = generation_[e];
   std::copy(std::begin(image), std::end(image), w->guest_image.begin());
   // The guest's ring slice, copied once (unwrapped), scanned and patched in
   // the copy, then placed at the same offsets in the shadow ring.
@@ -428,8 +439,7 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
 // Only values go back: the ring head (in the guest's ring), context control,
 // the timestamp and the engine state. Never an address of the host's.
 void Vgpu::write_back(const Workload& w) {
-  const uint32_t* sp = reinterpret_cast<const uint32_t*>(
-      reinterpret_cast<const uint8_t*>(w.shadow->image.pages.cpu) + kCtxRegStatePage * kPageSize);
+  const uint32_t* sp = w.saved_image.data();
   const uint64_t page = w.lrca + kCtxRegStatePage * kPageSize;
   auto put = [&](uint32_t i, uint32_t v) { gm_access(page + i * 4, &v, 4, true); };
   put(ctx::RING_HEAD, w.tail);
@@ -446,6 +456,7 @@ void Vgpu::complete(std::unique_ptr<Workload> w, bool ok) {
   std::lock_guard lk(mu_);
   const int e = w->engine;
   for (auto& b : w->batches) port_->free_shadow(b);
+  if (w->generation != generation_[e]) return;  // reset since: the guest forgot it
   inflight_[e]--;
   if (!ok) return failsafe(fmt::format("{}: the GPU hung running a workload", kEngineNames[e]));
   write_back(*w);

@@ -112,6 +112,7 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   void fence_write(uint32_t off, uint32_t v);
   void display_events(const gen8::Display::Events& ev);
   void reset_engines(uint32_t mask);  // guest GDRST of engines
+  void reset_execlist(int e);
   void elsp_write(int e, uint32_t v);
   void start_workload(int e);
   tl::expected<std::unique_ptr<Workload>, std::string> build_workload(int e, const gen8::ElspElement& el);
@@ -156,6 +157,9 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   VirtualExeclist el_[gen8::kNumEngines];
   std::map<uint32_t, ShadowContext> shadows_[gen8::kNumEngines];  // by guest LRCA
   uint32_t inflight_[gen8::kNumEngines] = {};
+  // Bumped by every reset of the engine: a workload built before it is
+  // stale, and its completion is dropped (the guest has forgotten it).
+  uint32_t generation_[gen8::kNumEngines] = {};
 };
 
 }  // namespace gvt

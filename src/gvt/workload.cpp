@@ -28,4 +28,10 @@ void fill_shadow_context(const Workload& w) {
   sp[ctx::SECOND_STAGE] = w.domain;
 }
 
+void save_shadow_context(Workload& w) {
+  const auto* sp = reinterpret_cast<const uint32_t*>(static_cast<const uint8_t*>(w.shadow->image.pages.cpu) +
+                                                     kCtxRegStatePage * kPageSize);
+  std::copy(sp, sp + w.saved_image.size(), w.saved_image.begin());
+}
+
 }  // namespace gvt

@@ -39,7 +39,11 @@ struct Workload {
   // guest ring's offsets, so workloads queued on one context never overlap.
   uint32_t head = 0, tail = 0;
   uint32_t domain = 0;      // the vGPU's second-stage domain
+  uint32_t generation = 0;  // the vGPU engine's reset count when it was built
   std::array<uint32_t, 1024> guest_image{};  // the guest's register state at ELSP time
+  // The shadow's register state as the GPU saved it, copied at completion
+  // before the next workload of the context may refill the image.
+  std::array<uint32_t, 1024> saved_image{};
   uint32_t host_ctx_id = 0;
   uint64_t desc = 0;        // the shadow context's descriptor
   ScanStats scan;
@@ -53,6 +57,7 @@ struct Workload {
 // Writes the shadow context for `w`, just before it is submitted (an earlier
 // workload of the same context may still be using the image until then).
 void fill_shadow_context(const Workload& w);
+void save_shadow_context(Workload& w);
 
 // What a vGPU needs from the mediator to submit: host-owned shadow memory
 // (in the host's GM) and the engines' queues.

@@ -1,5 +1,7 @@
 #include "hv/fake_mpt.h"
 
+#include "common/polled_store.h"
+
 #include <algorithm>
 #include <cstring>
 #include <iterator>
@@ -27,22 +29,30 @@ bool valid_access_len(uint32_t len) { return len == 1 || len == 2 || len == 4 ||
 
 }  // namespace
 
-FakeMpt::FakeMpt(uint64_t ram_size, size_t protect_cap, uint64_t host_base)
-    : ram_(ram_size), protect_cap_(protect_cap), host_base_(host_base) {}
+FakeMpt::FakeMpt(uint64_t ram_size, size_t protect_cap, uint64_t host_base, uint8_t* ram)
+    : own_ram_(ram ? 0 : ram_size),
+      ram_(ram ? ram : own_ram_.data()),
+      ram_size_(ram_size),
+      protect_cap_(protect_cap),
+      host_base_(host_base) {}
 
 bool FakeMpt::in_ram(uint64_t gpa, uint64_t len) const {
-  return len <= ram_.size() && gpa <= ram_.size() - len;
+  return len <= ram_size_ && gpa <= ram_size_ - len;
 }
 
 bool FakeMpt::read_gpa(uint64_t gpa, void* dst, size_t len) {
   if (!in_ram(gpa, len)) return false;
-  if (len) std::memcpy(dst, ram_.data() + gpa, len);
+  if (len) std::memcpy(dst, ram_ + gpa, len);
   return true;
 }
 
 bool FakeMpt::write_gpa(uint64_t gpa, const void* src, size_t len) {
   if (!in_ram(gpa, len)) return false;
-  if (len) std::memcpy(ram_.data() + gpa, src, len);
+  // The guest polls 4-byte words the mediator writes last (a CSB write
+  // pointer in its HWSP) and only then reads what was written before: a
+  // release store, as the GPU model's DMA does, puts that ordering in the
+  // memory model.
+  common::store_for_pollers(ram_ + gpa, src, len);
   return true;
 }
 
@@ -64,7 +74,7 @@ void FakeMpt::unpin_gfn(uint64_t gfn) {
 }
 
 bool FakeMpt::overlaps_anything(uint64_t gpa, uint64_t size) const {
-  return gpa < ram_.size() || meets(traps_, gpa, size, [](uint64_t s) { return s; }) ||
+  return gpa < ram_size_ || meets(traps_, gpa, size, [](uint64_t s) { return s; }) ||
          meets(maps_, gpa, size, [](const Mapping& m) { return m.size; });
 }
 
@@ -97,6 +107,11 @@ void FakeMpt::unmap_gpa(uint64_t gpa) {
 void FakeMpt::inject_msi(uint64_t addr, uint32_t data) {
   std::lock_guard lk(mu_);
   msis.push_back({addr, data});
+}
+
+size_t FakeMpt::msi_count() const {
+  std::lock_guard lk(mu_);
+  return msis.size();
 }
 
 bool FakeMpt::protect_page(uint64_t gfn, WriteCallback cb) {
@@ -151,7 +166,7 @@ bool FakeMpt::guest_write(uint64_t gpa, const void* src, size_t len) {
   if (len == 0) return true;
   // The whole store lands before any callback, as on hardware the
   // instruction completes before KVM reports the write.
-  std::memcpy(ram_.data() + gpa, src, len);
+  std::memcpy(ram_ + gpa, src, len);
   const auto* bytes = static_cast<const uint8_t*>(src);
   for (uint64_t done = 0; done < len;) {
     const uint64_t at = gpa + done;

@@ -1,7 +1,8 @@
-// An Mpt without KVM, for unit tests: guest RAM is a vector at GPA 0, "host
-// physical" addresses are fake, and tests play the guest CPU through
-// mmio_read/mmio_write (trapped MMIO) and guest_write (stores that may hit
-// write-protected pages).
+// An Mpt without KVM, for unit tests: guest RAM at GPA 0 is FakeMpt's own
+// vector (with fake "host physical" addresses) or a buffer the caller lends
+// (the host pages behind host_base, so the CPU's and the GPU's views are the
+// same bytes), and tests play the guest CPU through mmio_read/mmio_write
+// (trapped MMIO) and guest_write (stores that may hit write-protected pages).
 #pragma once
 
 #include <map>
@@ -28,8 +29,11 @@ class FakeMpt final : public Mpt {
     void* host;
   };
 
+  // With `ram`, guest RAM is that buffer of `ram_size` bytes, owned by the
+  // caller and outliving this object: pass the host memory at host_base so
+  // that what pin_gfn hands the GPU is what read_gpa and ram() show.
   explicit FakeMpt(uint64_t ram_size, size_t protect_cap = 4096,
-                   uint64_t host_base = kDefaultHostBase);
+                   uint64_t host_base = kDefaultHostBase, uint8_t* ram = nullptr);
 
   bool read_gpa(uint64_t gpa, void* dst, size_t len) override;
   bool write_gpa(uint64_t gpa, const void* src, size_t len) override;
@@ -59,8 +63,8 @@ class FakeMpt final : public Mpt {
   // written) when it does not lie wholly in RAM.
   bool guest_write(uint64_t gpa, const void* src, size_t len);
 
-  uint8_t* ram() { return ram_.data(); }
-  uint64_t ram_size() const { return ram_.size(); }
+  uint8_t* ram() { return ram_; }
+  uint64_t ram_size() const { return ram_size_; }
   uint64_t host_base() const { return host_base_; }
   uint32_t pin_count(uint64_t gfn) const;
   size_t pinned_pages() const;
@@ -69,15 +73,19 @@ class FakeMpt final : public Mpt {
 
   // Appended by inject_msi under the lock; read it once device threads are quiet.
   std::vector<Msi> msis;
+  // How many MSIs have been injected so far; safe while device threads run.
+  size_t msi_count() const;
 
  private:
   bool in_ram(uint64_t gpa, uint64_t len) const;
-  bool gfn_in_ram(uint64_t gfn) const { return gfn < ram_.size() / kPageSize; }
+  bool gfn_in_ram(uint64_t gfn) const { return gfn < ram_size_ / kPageSize; }
   BusDevice* mmio_target(uint64_t gpa, uint32_t len, uint64_t* offset) const;
   // [gpa, gpa + size) vs RAM, traps and mappings. Caller holds mu_.
   bool overlaps_anything(uint64_t gpa, uint64_t size) const;
 
-  std::vector<uint8_t> ram_;
+  std::vector<uint8_t> own_ram_;  // empty when the caller lent the RAM
+  uint8_t* const ram_;
+  const uint64_t ram_size_;
   const size_t protect_cap_;
   const uint64_t host_base_;
 

@@ -1,5 +1,7 @@
 #include "hv/vm.h"
 
+#include "common/polled_store.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -384,7 +386,7 @@ bool Vm::read_gpa(uint64_t gpa, void* dst, size_t len) {
 
 bool Vm::write_gpa(uint64_t gpa, const void* src, size_t len) {
   if (len > cfg_.ram.size || gpa > cfg_.ram.size - len) return false;
-  std::memcpy(cfg_.ram.host + gpa, src, len);
+  common::store_for_pollers(cfg_.ram.host + gpa, src, len);
   return true;
 }
 

@@ -109,7 +109,8 @@ uint32_t Engine::read_live(uint32_t rel, uint32_t dw) const {
     case r::RING_ACTHD: return static_cast<uint32_t>(cmd_addr_);
     case r::RING_BBADDR: return depth_ ? static_cast<uint32_t>(stack_[depth_].addr) : 0;
     case r::RING_INSTPM: return st_.instpm;
-    case r::RING_EXECLIST_STATUS: return half(sm_.status());
+    case r::RING_EXECLIST_STATUS:
+    case r::RING_EXECLIST_STATUS + 4: return half(sm_.status());
     case r::RING_TIMESTAMP: return half(gpu_.timestamp());
     case r::RING_CTX_TIMESTAMP: return st_.ctx_timestamp;
     default: return 0;

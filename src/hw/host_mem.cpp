@@ -1,5 +1,7 @@
 #include "hw/host_mem.h"
 
+#include "common/polled_store.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -152,16 +154,7 @@ bool HostMemory::dma_read(uint64_t hpa, void* dst, uint64_t len) {
 bool HostMemory::dma_write(uint64_t hpa, const void* src, uint64_t len) {
   uint8_t* p = dma(hpa, len);
   if (!p) return false;
-  // Software polls 4-byte words the GPU writes last (seqnos, CSB write
-  // pointers) and only then reads what the GPU did before: a release store
-  // gives that ordering to the memory model (and to ThreadSanitizer).
-  if (len == 4 && reinterpret_cast<uintptr_t>(p) % 4 == 0) {
-    uint32_t v;
-    std::memcpy(&v, src, 4);
-    __atomic_store_n(reinterpret_cast<uint32_t*>(p), v, __ATOMIC_RELEASE);
-  } else if (len) {
-    std::memcpy(p, src, len);
-  }
+  common::store_for_pollers(p, src, len);
   return true;
 }
 

@@ -34,7 +34,8 @@ class MediatorTest : public ::testing::Test {
     auto hpa = gpu->memory().alloc_pages(kRam / gen8::kPageSize);
     ASSERT_TRUE(hpa) << hpa.error();
     ram_hpa = *hpa;
-    mpt = std::make_unique<hv::FakeMpt>(kRam, 4096, ram_hpa);
+    // Guest RAM is those host pages: the CPU and the GPU see the same bytes.
+    mpt = std::make_unique<hv::FakeMpt>(kRam, 4096, ram_hpa, gpu->memory().base() + ram_hpa);
   }
   void TearDown() override {
     gvt.reset();  // destroys every vGPU while its MPT still exists

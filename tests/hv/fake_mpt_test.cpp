@@ -215,10 +215,50 @@ TEST(FakeMpt, MapGpaRecordsAndRefusesOverlap) {
 
 TEST(FakeMpt, InjectMsiAppends) {
   FakeMpt mpt(kRam);
+  EXPECT_EQ(mpt.msi_count(), 0u);
   mpt.inject_msi(0xFEE0'0000, 0x41);
   mpt.inject_msi(0xFEE0'1000, 0x42);
   const std::vector<FakeMpt::Msi> want = {{0xFEE0'0000, 0x41}, {0xFEE0'1000, 0x42}};
   EXPECT_EQ(mpt.msis, want);
+  EXPECT_EQ(mpt.msi_count(), 2u);
+}
+
+// Lent RAM: the guest's RAM is the caller's "host memory" at host_base, so a
+// frame pin_gfn hands out is the very page read_gpa, write_gpa, guest_write
+// and ram() reach, both ways.
+TEST(FakeMpt, LentRamIsWhatPinnedFramesShow) {
+  std::vector<uint8_t> host(kRam + 4 * kPage, 0x5A);  // guest RAM is [2 pages, 2 pages + kRam)
+  const uint64_t base = 2 * kPage;
+  FakeMpt mpt(kRam, 4096, base, host.data() + base);
+  EXPECT_EQ(mpt.ram(), host.data() + base);
+  EXPECT_EQ(mpt.ram_size(), kRam);
+  auto hpa = mpt.pin_gfn(3);
+  ASSERT_TRUE(hpa);
+  EXPECT_EQ(*hpa, base + 3 * kPage);
+
+  const uint32_t v = 0xC0DE1234;
+  ASSERT_TRUE(mpt.write_gpa(3 * kPage + 8, &v, 4));
+  uint32_t seen = 0;
+  std::memcpy(&seen, host.data() + *hpa + 8, 4);
+  EXPECT_EQ(seen, v);  // the CPU's store is what the GPU reads at the HPA
+  const uint32_t dma = 0x600DF00D;
+  std::memcpy(host.data() + *hpa + 16, &dma, 4);
+  ASSERT_TRUE(mpt.read_gpa(3 * kPage + 16, &seen, 4));
+  EXPECT_EQ(seen, dma);  // and the GPU's write is what the CPU reads
+  ASSERT_TRUE(mpt.guest_write(3 * kPage + 24, &v, 4));
+  std::memcpy(&seen, host.data() + *hpa + 24, 4);
+  EXPECT_EQ(seen, v);
+
+  // Nothing outside the lent range is RAM, and nothing outside it changes.
+  EXPECT_FALSE(mpt.write_gpa(kRam - 2, &v, 4));
+  EXPECT_FALSE(mpt.guest_write(kRam, &v, 4));
+  EXPECT_FALSE(mpt.pin_gfn(kRam / kPage));
+  for (size_t i = 0; i < base; ++i) ASSERT_EQ(host[i], 0x5A) << "below RAM, byte " << i;
+  for (size_t i = base + kRam; i < host.size(); ++i) ASSERT_EQ(host[i], 0x5A) << "above RAM, byte " << i;
+  // Traps may not overlap the lent RAM either.
+  Recorder dev;
+  EXPECT_FALSE(mpt.trap_mmio(kRam - kPage, kPage, &dev));
+  EXPECT_TRUE(mpt.trap_mmio(kRam, kPage, &dev));
 }
 
 TEST(FakeMpt, ProtectHonoursTheCap) {

@@ -113,7 +113,7 @@ TEST(KvmGuest, PciConfigOfThePassedThroughGpu) {
   cli::VmSpec spec;
   spec.workload = "fill";
   cli::VmRunOptions opt;
-  opt.log_dir = ::testing::TempDir();
+  opt.log_dir = test_log_dir();
   opt.guest_cmdline = "test=pci";
   auto r = cli::run_passthrough(spec, opt);
   ASSERT_TRUE(r) << r.error();
@@ -145,7 +145,7 @@ TEST_P(KvmPassthrough, WorkloadGivesTheNativeChecksum) {
   spec.workload = GetParam();
   spec.frames = 30;
   cli::VmRunOptions opt;
-  opt.log_dir = ::testing::TempDir();
+  opt.log_dir = test_log_dir();
   auto pt = cli::run_passthrough(spec, opt);
   ASSERT_TRUE(pt) << pt.error();
   EXPECT_EQ(pt->status, "ok");

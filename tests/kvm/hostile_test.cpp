@@ -23,7 +23,7 @@ constexpr uint32_t kCoFrames = 20;
 
 cli::VmRunOptions options() {
   cli::VmRunOptions opt;
-  opt.log_dir = ::testing::TempDir();
+  opt.log_dir = test_log_dir();
   opt.timeout_s = 60;
   return opt;
 }

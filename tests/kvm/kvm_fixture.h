@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,16 @@ struct TestRam {
   }
   RamBacking backing() const { return RamBacking{fd, 0, size, host}; }
 };
+
+// A console-log directory of the running test's own: ctest runs tests in
+// parallel, and every run names its logs vm0.log, vm1.log, ...
+inline std::string test_log_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(info->test_suite_name()) + "." + info->name();
+  for (char& c : name)
+    if (c == '/') c = '_';
+  return ::testing::TempDir() + "gvirt-" + name;
+}
 
 // The native run a VM run is compared with; its failure fails the test.
 inline cli::RunResult native_baseline(const std::string& workload, uint32_t frames) {

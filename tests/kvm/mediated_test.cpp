@@ -22,7 +22,7 @@ cli::VmSpec spec(const std::string& workload, const std::string& type, uint32_t 
 
 cli::VmRunOptions options() {
   cli::VmRunOptions opt;
-  opt.log_dir = ::testing::TempDir();
+  opt.log_dir = test_log_dir();
   opt.timeout_s = 60;
   return opt;
 }

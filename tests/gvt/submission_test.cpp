@@ -1,0 +1,365 @@
+// Mediated submission end to end, in one process: the real driver and the
+// real workloads run as a guest on a vGPU (test_support::VgpuGuest over a
+// FakeMpt), every ELSP becomes a scanned shadow workload on the GPU model,
+// and the result must be exactly what the same workload gives natively.
+// Without KVM this runs everywhere, and under TSan in CI.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/gen8/cmds.h"
+#include "common/gen8/encode.h"
+#include "common/gen8/layout.h"
+#include "common/gen8/regs.h"
+#include "driver/context.h"
+#include "driver/device.h"
+#include "gvt/fb_decoder.h"
+#include "gvt/gvt.h"
+#include "host/hw_platform.h"
+#include "hw/gpu.h"
+#include "support/mediated_host.h"
+#include "workloads/workload.h"
+
+namespace gvt {
+namespace {
+
+using namespace gen8;
+using test_support::GuestVm;
+using test_support::MediatedHost;
+
+// Few frames: each still submits set-up and frame batches with flips, and
+// `submit` makes 64 ELSP round trips per frame.
+constexpr uint32_t kFrames = 6;
+
+struct Screen {
+  uint32_t width = 0, height = 0;
+  std::vector<uint32_t> pixels;
+  bool operator==(const Screen&) const = default;
+};
+
+struct Outcome {
+  static Outcome failed(std::string why) {
+    Outcome o;
+    o.error = std::move(why);
+    return o;
+  }
+  std::string error;  // empty: the workload ran
+  uint32_t frames = 0;
+  uint64_t guest_checksum = 0;
+  Screen screen;  // natively the scanout, mediated the decoded vGPU plane
+  uint64_t commands = 0, pixels = 0;
+};
+
+std::string describe(const Screen& a, const Screen& b) {
+  if (a.width != b.width || a.height != b.height)
+    return std::to_string(a.width) + "x" + std::to_string(a.height) + " vs " + std::to_string(b.width) + "x" +
+           std::to_string(b.height);
+  for (size_t i = 0; i < a.pixels.size(); ++i)
+    if (a.pixels[i] != b.pixels[i])
+      return "first difference at pixel " + std::to_string(i) + ": " + std::to_string(a.pixels[i]) + " vs " +
+             std::to_string(b.pixels[i]);
+  return "equal";
+}
+
+// As `gvirt native`: the host build of the driver owning its own GPU model.
+Outcome run_native(const std::string& name, uint32_t frames) {
+  Outcome out;
+  auto g = hw::Gpu::create(hw::GpuConfig{1ull << 30, false});
+  if (!g) return Outcome::failed(g.error());
+  hw::Gpu& gpu = **g;
+  host::HwPlatform plat(gpu);
+  drv::Device dev;
+  if (auto r = dev.init(plat); !r) return Outcome::failed(drv::error_name(r.error()));
+  struct Ctx {
+    hw::Gpu* gpu;
+    Outcome* out;
+  } ctx{&gpu, &out};
+  wl::Params p;
+  p.frames = frames;
+  p.user = &ctx;
+  p.on_done = [](void* u) {
+    auto* c = static_cast<Ctx*>(u);
+    auto f = c->gpu->scanout(0);
+    if (!f) {
+      c->out->error = "scanout: " + f.error();
+      return;
+    }
+    c->out->screen = {f->width, f->height, std::move(f->pixels)};
+  };
+  wl::Result res = wl::run(dev, name.c_str(), p, nullptr);
+  if (!res.ok) out.error = res.error ? res.error : "workload failed";
+  out.frames = res.frames;
+  out.guest_checksum = res.guest_checksum;
+  for (int i = 0; i < res.n_contexts; ++i) {
+    auto c = gpu.counters(res.contexts[i]);
+    out.commands += c.commands;
+    out.pixels += c.pixels;
+  }
+  dev.fini();
+  return out;
+}
+
+const Outcome& native(const std::string& name) {
+  static std::map<std::string, Outcome> cache;  // filled on the main thread only
+  auto it = cache.find(name);
+  if (it == cache.end()) it = cache.emplace(name, run_native(name, kFrames)).first;
+  return it->second;
+}
+
+// Guest memory the mediator may write and the guest's driver reads: where a
+// host address would leak to. Found from what the guest programmed, while
+// its objects are alive: every context it submitted (all pages of the image,
+// and the ring its image names) and each engine's HWSP.
+struct GuestPages {
+  std::set<uint64_t> gpas;  // page-aligned
+  std::set<uint64_t> hwsps;
+  std::set<uint32_t> ctx_ids;
+  int contexts = 0;
+};
+
+void collect(test_support::VgpuGuest& g, drv::Device& dev, GuestPages* out) {
+  auto add_gm = [&](uint64_t gm, uint64_t bytes) {
+    for (uint64_t off = 0; off < bytes; off += kPageSize)
+      if (auto gpa = g.gm_to_gpa(gm + off)) out->gpas.insert(*gpa & ~(kPageSize - 1));
+  };
+  std::set<uint64_t> seen;
+  for (const auto& el : g.elsp()) {
+    const uint32_t lrca = static_cast<uint32_t>(el.desc) & kDescLrcaMask;
+    out->ctx_ids.insert(static_cast<uint32_t>(el.desc >> 32));
+    if (!seen.insert(lrca).second) continue;
+    out->contexts++;
+    add_gm(lrca, uint64_t{el.engine == 0 ? kCtxRcsPages : kCtxBcsPages} * kPageSize);
+    auto regs = g.gm_to_gpa(lrca + kCtxRegStatePage * kPageSize);
+    if (!regs) continue;
+    const auto* r = reinterpret_cast<const uint32_t*>(g.ram() + *regs);
+    add_gm(r[ctx::RING_START] & ~0xFFFu, ring_size(r[ctx::RING_CTL]));
+  }
+  for (int e = 0; e < kNumEngines; ++e)
+    if (auto gpa = g.gm_to_gpa(dev.seqno_gm(e) & ~(kPageSize - 1))) {
+      out->gpas.insert(*gpa);
+      out->hwsps.insert(*gpa);
+    }
+}
+
+// What counts as a host address in guest memory. Host memory is below
+// 4 GiB, so every host address fits in a dword and checking every aligned
+// dword covers 8-byte values too.
+//  - a host physical address: MediatedHost hands out nothing below
+//    kHostPagesFrom, so any dword in [kHostPagesFrom, kHostMem) names host
+//    memory (shadow pages, the host's HWSP, the VM's own RAM by HPA);
+//  - a GM address in the host's hidden GM, where the shadow contexts, rings
+//    and batches and the host's HWSP live. (The host's aperture share starts
+//    at GM 0, so its addresses look like any small number and are not
+//    checked; the host puts nothing there.)
+// In the HWSP, each CSB entry's context id must be one the guest submitted:
+// never a host context id.
+struct Leak {
+  uint64_t gpa;
+  uint32_t value;
+};
+
+std::vector<Leak> find_leaks(const uint8_t* ram, const GuestPages& pages) {
+  const drv::PvInfo host = host_ranges();
+  auto host_address = [&](uint32_t v) {
+    return (v >= MediatedHost::kHostPagesFrom && v < MediatedHost::kHostMem) ||
+           (v >= host.hidden_base && v - host.hidden_base < host.hidden_size);
+  };
+  std::vector<Leak> leaks;
+  for (uint64_t gpa : pages.gpas) {
+    const auto* dw = reinterpret_cast<const uint32_t*>(ram + gpa);
+    for (uint32_t i = 0; i < kPageSize / 4; ++i)
+      if (host_address(dw[i])) leaks.push_back({gpa + i * 4, dw[i]});
+  }
+  for (uint64_t gpa : pages.hwsps) {
+    const auto* dw = reinterpret_cast<const uint32_t*>(ram + gpa);
+    for (uint32_t i = 0; i < kCsbEntries; ++i) {
+      const uint32_t id = dw[kHwspCsb0 + 2 * i + 1];
+      if (id && !pages.ctx_ids.count(id)) leaks.push_back({gpa + (kHwspCsb0 + 2 * i + 1) * 4, id});
+    }
+  }
+  return leaks;
+}
+
+// The guest's run: its driver on the vGPU, the screen decoded by the host
+// from the vGPU's plane when the last frame is up (as `gvirt run` does), and
+// the GPU's counters of the shadow contexts that ran its work.
+Outcome run_guest(MediatedHost& h, GuestVm& vm, const std::string& name, uint32_t frames,
+                  GuestPages* pages = nullptr) {
+  Outcome out;
+  drv::Device dev;
+  if (auto r = dev.init(vm.guest()); !r)
+    return Outcome::failed(std::string("guest driver: ") + drv::error_name(r.error()));
+  struct Ctx {
+    MediatedHost* h;
+    GuestVm* vm;
+    drv::Device* dev;
+    Outcome* out;
+    GuestPages* pages;
+  } ctx{&h, &vm, &dev, &out, pages};
+  wl::Params p;
+  p.frames = frames;
+  p.user = &ctx;
+  p.on_done = [](void* u) {
+    auto* c = static_cast<Ctx*>(u);
+    auto fb = decode_fb(c->vm->vgpu(), c->h->host(), 0);
+    if (!fb) {
+      c->out->error = "decode_fb: " + fb.error();
+      return;
+    }
+    c->out->screen = {fb->width, fb->height, std::move(fb->pixels)};
+    if (c->pages) collect(c->vm->guest(), *c->dev, c->pages);
+  };
+  wl::Result res = wl::run(dev, name.c_str(), p, nullptr);
+  if (!res.ok && out.error.empty()) out.error = res.error ? res.error : "workload failed";
+  out.frames = res.frames;
+  out.guest_checksum = res.guest_checksum;
+  for (uint32_t lrca : vm.vgpu().shadow_contexts()) {
+    auto c = h.gpu().counters(lrca);
+    out.commands += c.commands;
+    out.pixels += c.pixels;
+  }
+  // An emulated ring flip runs as the NOOPs that replaced it (cli does the same).
+  const uint64_t flips = vm.vgpu().traps().flips_emulated;
+  out.commands -= std::min(out.commands, flips * (cmd(Op::MI_DISPLAY_FLIP).len.min - 1));
+  dev.fini();
+  return out;
+}
+
+void expect_native(const Outcome& got, const std::string& name) {
+  SCOPED_TRACE(name);
+  const Outcome& want = native(name);
+  ASSERT_EQ(want.error, "");
+  ASSERT_EQ(want.frames, kFrames);
+  EXPECT_EQ(got.error, "");
+  EXPECT_EQ(got.frames, kFrames);
+  EXPECT_EQ(got.guest_checksum, want.guest_checksum);
+  EXPECT_TRUE(got.screen == want.screen) << describe(got.screen, want.screen);
+  EXPECT_EQ(got.commands, want.commands);
+  EXPECT_EQ(got.pixels, want.pixels);
+}
+
+class SubmissionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto m = MediatedHost::create();
+    ASSERT_TRUE(m) << m.error();
+    host = std::move(*m);
+  }
+  std::unique_ptr<GuestVm> new_vm() {
+    auto vm = GuestVm::create(*host);
+    EXPECT_TRUE(vm) << vm.error();
+    return vm ? std::move(*vm) : nullptr;
+  }
+  std::unique_ptr<MediatedHost> host;
+};
+
+class SubmissionWorkload : public SubmissionTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(SubmissionWorkload, GuestGetsTheNativeFramesAndNoHostAddress) {
+  auto vm = new_vm();
+  ASSERT_TRUE(vm);
+  GuestPages pages;
+  const Outcome got = run_guest(*host, *vm, GetParam(), kFrames, &pages);
+  expect_native(got, GetParam());
+  const Traps t = vm->vgpu().traps();
+  EXPECT_EQ(vm->vgpu().status(), "ok");
+  EXPECT_EQ(t.refused_submission, 0u);
+  EXPECT_EQ(t.flips_emulated, kFrames);
+  EXPECT_GE(t.workloads, kFrames);
+  EXPECT_GT(t.commands_scanned, 0u);
+  EXPECT_EQ(vm->guest().unclaimed_mmio(), 0u);
+  EXPECT_EQ(vm->guest().refused_frees(), 0u);
+  EXPECT_EQ(vm->guest().pages_in_use(), 0u) << "the guest driver leaked pages";
+
+  // The scan must cover something: the workload's context, its ring, both HWSPs.
+  EXPECT_EQ(pages.contexts, 1);
+  EXPECT_EQ(pages.hwsps.size(), size_t{kNumEngines});
+  EXPECT_GE(pages.gpas.size(), size_t{kCtxBcsPages} + 4 + kNumEngines);
+  // And it must be able to fail: a shadow context's GM planted in a page is found.
+  const std::vector<uint32_t> shadows = vm->vgpu().shadow_contexts();
+  ASSERT_FALSE(shadows.empty());
+  {
+    std::vector<uint8_t> planted(kPageSize, 0);
+    std::memcpy(planted.data() + 0x40, &shadows[0], 4);
+    GuestPages one;
+    one.gpas = {0};
+    EXPECT_EQ(find_leaks(planted.data(), one).size(), 1u);
+  }
+  // Drained: once destroyed, nothing but this test writes the guest's RAM.
+  vm->destroy_vgpu();
+  EXPECT_EQ(vm->mpt().pinned_pages(), 0u);
+  for (const Leak& l : find_leaks(vm->guest().ram(), pages))
+    ADD_FAILURE() << "host value 0x" << std::hex << l.value << " in guest memory at GPA 0x" << l.gpa;
+}
+
+INSTANTIATE_TEST_SUITE_P(Workloads, SubmissionWorkload, ::testing::Values("fill", "desktop2d", "submit"),
+                         [](const auto& info) { return info.param; });
+
+// Two VMs on one GPU submit at once from their own vCPU threads: their
+// workloads interleave on the engines, each still draws its native frames.
+TEST_F(SubmissionTest, TwoVgpusAtOnceEachGetTheirNativeFrames) {
+  const std::string names[2] = {"fill", "submit"};
+  for (const auto& n : names) ASSERT_EQ(native(n).error, "") << n;
+  std::unique_ptr<GuestVm> vms[2] = {new_vm(), new_vm()};
+  ASSERT_TRUE(vms[0] && vms[1]);
+  ASSERT_NE(vms[0]->vgpu().id(), vms[1]->vgpu().id());
+  Outcome got[2];
+  {
+    std::thread a([&] { got[0] = run_guest(*host, *vms[0], names[0], kFrames); });
+    std::thread b([&] { got[1] = run_guest(*host, *vms[1], names[1], kFrames); });
+    a.join();
+    b.join();
+  }
+  for (int i = 0; i < 2; ++i) {
+    expect_native(got[i], names[i]);
+    EXPECT_EQ(vms[i]->vgpu().status(), "ok");
+  }
+  EXPECT_FALSE(got[0].screen == got[1].screen);
+}
+
+// A guest whose batch never ends hangs the engine: after the drain timeout
+// the mediator resets it and puts that vGPU, and only that one, into
+// failsafe. The engine must then serve the other VM as before.
+TEST_F(SubmissionTest, AfterAHungVgpuIsResetTheOtherStillGetsItsNativeFrames) {
+  ASSERT_EQ(native("fill").error, "");
+  auto bad = new_vm(), good = new_vm();
+  ASSERT_TRUE(bad && good);
+  drv::Device dev;
+  ASSERT_TRUE(dev.init(bad->guest()));
+  drv::Context ctx;
+  ASSERT_TRUE(ctx.init(dev, 1));  // the blitter, which the workloads use
+  auto sem = dev.create_bo(kPageSize, 0);
+  ASSERT_TRUE(sem);
+  auto sem_va = ctx.bind(*sem);
+  ASSERT_TRUE(sem_va);
+  drv::Batch batch;
+  ASSERT_TRUE(batch.init(ctx, kPageSize));
+  ASSERT_TRUE(batch.begin());
+  batch.cmds().semaphore_wait(*sem_va, 1, SemOp::Equal, false);  // never written
+  ASSERT_TRUE(batch.submit());
+  // Bounded only as a guard: the mediator gives up after kDrainTimeoutNs.
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (bad->vgpu().status() == "ok" && std::chrono::steady_clock::now() < guard)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_THAT(bad->vgpu().status(), ::testing::HasSubstr("hung"));
+
+  expect_native(run_guest(*host, *good, "fill", kFrames), "fill");
+  EXPECT_EQ(good->vgpu().status(), "ok");
+  batch.fini();
+  ctx.unbind(*sem, *sem_va);
+  dev.destroy_bo(*sem);
+  ctx.fini();
+  dev.fini();
+}
+
+}  // namespace
+}  // namespace gvt
