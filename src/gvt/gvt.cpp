@@ -25,14 +25,19 @@ drv::PvInfo host_ranges() {
   return info;
 }
 
-tl::expected<std::unique_ptr<Gvt>, std::string> Gvt::create(drv::Device& host, bool vblank_timer) {
-  std::unique_ptr<Gvt> g(new Gvt(host));
+tl::expected<std::unique_ptr<Gvt>, std::string> Gvt::create(drv::Device& host, bool vblank_timer,
+                                                            const SchedParams& sched) {
+  if (!sched.tick_ns || sched.balance_ns < sched.tick_ns || !sched.drain_timeout_ns)
+    return tl::unexpected(std::string("the scheduler needs a tick, a balance window of at least one tick, "
+                                      "and a drain timeout"));
+  std::unique_ptr<Gvt> g(new Gvt(host, sched));
   if (!host.platform().alloc_pages(1, false, &g->scratch_))
     return tl::unexpected(std::string("cannot allocate the mediator's scratch page"));
   host.set_gt_irqs(gen8::kGtError | gen8::kGtCtxSwitch);
   if (vblank_timer) g->timer_ = std::thread([p = g.get()] { p->timer_main(); });
   for (int e = 0; e < gen8::kNumEngines; ++e)
     g->dispatch_[e] = std::thread([p = g.get(), e] { p->dispatch_main(e); });
+  g->sched_thread_ = std::thread([p = g.get()] { p->sched_main(); });
   return g;
 }
 
@@ -46,6 +51,7 @@ Gvt::~Gvt() {
   for (auto& t : dispatch_)
     if (t.joinable()) t.join();
   if (timer_.joinable()) timer_.join();
+  if (sched_thread_.joinable()) sched_thread_.join();
   host_.platform().free_pages(scratch_);
 }
 
@@ -114,7 +120,7 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
   while (std::any_of(instances_.begin(), instances_.end(),
                      [id](const auto& i) { return i->vgpu->id() == id; }))
     ++id;
-  VgpuConfig cfg{id, *slice, p.ram_size, in->scratch.phys, p.bar0, p.bar2};
+  VgpuConfig cfg{id, *slice, p.ram_size, in->scratch.phys, p.bar0, p.bar2, type.weight};
   Instance* raw = in.get();
   in->vgpu = std::make_unique<Vgpu>(cfg, *p.mpt, host_, [this, raw](int bar, uint64_t from, uint64_t to) {
     unmap_bar(*raw, bar, from);
@@ -134,7 +140,10 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
     return tl::unexpected(std::string("the VM refused the vGPU's BAR mappings"));
   }
   Vgpu* v = in->vgpu.get();
-  if (p.domain) v->attach_submission(this, p.domain, p.scan_nonpriv, p.trace);
+  if (p.domain) {
+    add_client(v);
+    v->attach_submission(this, p.domain, p.scan_nonpriv, p.trace);
+  }
   instances_.push_back(std::move(in));
   spdlog::info("vgpu {}: type {}, aperture [0x{:x}, +{} MiB), hidden GM [0x{:x}, +{} MiB), fences {}-{}",
                id, type.name, slice->low_base, slice->low_size >> 20, slice->high_base,
@@ -151,7 +160,7 @@ void Gvt::destroy_vgpu(Vgpu* v) {
   // Drain: the VM reaches the vGPU no more (its vCPU is stopped and the
   // traps and memslot go), the vblank timer is held off by mu_, its queued
   // workloads are dropped and the one on an engine runs to its end.
-  drain(v);
+  remove_client(v);
   const VirtualConfig& cfg = v->config();
   unmap_bar(in, 0, cfg.bar0());
   unmap_bar(in, 1, cfg.bar2());
@@ -182,46 +191,148 @@ void Gvt::free_shadow(drv::Bo& bo) {
   host_.destroy_bo(bo);
 }
 
-// FIFO per engine, one workload on the GPU at a time. An idle engine takes
-// the workload at once, on the caller's thread: the dispatch thread only
-// waits for completions.
+void Gvt::add_client(SchedClient* c) {
+  std::lock_guard lk(qmu_);
+  auto t = std::make_unique<Tenant>();
+  t->client = c;
+  t->id = ++next_tenant_id_;
+  policy_.add(t->id, c->sched_weight());
+  tenants_.push_back(std::move(t));
+}
+
+void Gvt::remove_client(SchedClient* c) {
+  std::unique_lock lk(qmu_);
+  Tenant* t = tenant_locked(c);
+  if (!t) return;
+  for (auto& q : t->q) {
+    for (auto& w : q)
+      for (auto& b : w->batches) free_shadow(b);
+    q.clear();
+  }
+  // The one on an engine runs to its end (or its drain timeout).
+  qcv_.wait(lk, [&] {
+    for (int e = 0; e < gen8::kNumEngines; ++e)
+      if ((active_[e] && active_[e]->client == c) || completing_[e] == c) return false;
+    return true;
+  });
+  const uint64_t now = host_.platform().now_ns();
+  charge_locked(now);
+  if (owner_ == t) owner_ = nullptr;
+  if (next_ == t) next_ = nullptr;
+  policy_.remove(t->id);
+  std::erase_if(tenants_, [t](const auto& p) { return p.get() == t; });
+  schedule_locked(now);
+}
+
+Gvt::Tenant* Gvt::tenant_locked(const SchedClient* c) const {
+  for (const auto& t : tenants_)
+    if (t->client == c) return t.get();
+  return nullptr;
+}
+
+bool Gvt::has_work_locked(const Tenant& t) const {
+  for (int e = 0; e < gen8::kNumEngines; ++e)
+    if (!t.q[e].empty() || (active_[e] && active_[e]->client == t.client)) return true;
+  return false;
+}
+
 void Gvt::queue(std::unique_ptr<Workload> w) {
   const int e = w->engine;
   {
     std::lock_guard lk(qmu_);
-    queue_[e].push_back(std::move(w));
-    if (!active_[e]) start_next_locked(e);
+    Tenant* t = tenant_locked(w->client);
+    if (!t) {  // not (or no longer) scheduled: it never runs
+      for (auto& b : w->batches) free_shadow(b);
+      return;
+    }
+    t->q[e].push_back(std::move(w));
+    if (!owner_ && !next_) {
+      next_ = t;
+      switch_asked_ns_ = host_.platform().now_ns();
+      try_switch_locked();
+    } else {
+      start_next_locked(e);
+    }
   }
   qcv_.notify_all();
 }
 
+void Gvt::cancel(SchedClient* c, int e) {
+  std::lock_guard lk(qmu_);
+  Tenant* t = tenant_locked(c);
+  if (!t) return;
+  for (auto& w : t->q[e])
+    for (auto& b : w->batches) free_shadow(b);
+  t->q[e].clear();
+  if (active_[e] && active_[e]->client == c) preempt_[e] = true;
+}
+
+void Gvt::charge_locked(uint64_t now) {
+  if (owner_ && now > charged_until_) {
+    policy_.charge(owner_->id, now - charged_until_);
+    owner_->stats.owned_ns += now - charged_until_;
+  }
+  charged_until_ = now;
+}
+
+void Gvt::schedule_locked(uint64_t now) {
+  charge_locked(now);
+  if (next_) return try_switch_locked();
+  auto has_work = [this](uint32_t id) {
+    for (const auto& t : tenants_)
+      if (t->id == id) return has_work_locked(*t);
+    return false;
+  };
+  auto pick = policy_.pick(owner_ ? std::optional<uint32_t>(owner_->id) : std::nullopt, has_work);
+  if (!pick || (owner_ && *pick == owner_->id)) return;
+  for (const auto& t : tenants_)
+    if (t->id == *pick) next_ = t.get();
+  switch_asked_ns_ = now;
+  try_switch_locked();
+}
+
+// The engines take no more of the old owner's work once a switch is asked
+// for; the switch happens when the last of it has left the GPU. The model
+// keeps no engine state outside the context images, so nothing else is
+// saved or restored (no mmio_context).
+void Gvt::try_switch_locked() {
+  if (!next_) return;
+  for (const auto& a : active_)
+    if (a) return;
+  const uint64_t now = host_.platform().now_ns();
+  const uint64_t drain = now - switch_asked_ns_;
+  charge_locked(now);
+  if (owner_) owner_->drains.add(drain);
+  drain_ns_.add(drain);
+  owner_ = next_;
+  next_ = nullptr;
+  owner_->stats.switches_in++;
+  switches_++;
+  for (int e = 0; e < gen8::kNumEngines; ++e) start_next_locked(e);
+  switch_ns_.add(host_.platform().now_ns() - switch_asked_ns_);
+}
+
 void Gvt::start_next_locked(int e) {
-  if (queue_[e].empty()) return;
-  active_[e] = std::move(queue_[e].front());
-  queue_[e].pop_front();
+  if (active_[e] || next_ || !owner_ || owner_->q[e].empty()) return;
+  active_[e] = std::move(owner_->q[e].front());
+  owner_->q[e].pop_front();
+  owner_->stats.workloads++;
   Workload& w = *active_[e];
-  fill_shadow_context(w);
+  if (w.shadow) fill_shadow_context(w);
   std::lock_guard lk(host_mu_);
   w.submitted_ns = host_.platform().now_ns();
   host_.elsp_submit(e, w.host_ctx_id, w.desc);
 }
 
-void Gvt::drain(Vgpu* v) {
-  std::unique_lock lk(qmu_);
-  for (auto& q : queue_)
-    for (auto it = q.begin(); it != q.end();)
-      if ((*it)->vgpu == v) {
-        for (auto& b : (*it)->batches) free_shadow(b);
-        it = q.erase(it);
-      } else {
-        ++it;
-      }
-  auto busy = [&] {
-    for (int e = 0; e < gen8::kNumEngines; ++e)
-      if ((active_[e] && active_[e]->vgpu == v) || completing_[e] == v) return true;
-    return false;
-  };
-  qcv_.wait(lk, [&] { return !busy(); });
+void Gvt::sched_main() {
+  while (!stop_) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(sched_.tick_ns));
+    {
+      std::lock_guard lk(qmu_);
+      schedule_locked(host_.platform().now_ns());
+    }
+    qcv_.notify_all();
+  }
 }
 
 void Gvt::dispatch_main(int e) {
@@ -231,17 +342,22 @@ void Gvt::dispatch_main(int e) {
       qcv_.wait(lk, [&] { return stop_ || active_[e]; });
       if (stop_) return;
     }
-    bool ok = wait_for_gpu(e);
+    const bool ok = wait_for_gpu(e);
     std::unique_ptr<Workload> w;
     {
       std::lock_guard lk(qmu_);
       w = std::move(active_[e]);
-      save_shadow_context(*w);  // before the next workload may refill the image
-      completing_[e] = w->vgpu;
-      start_next_locked(e);
+      if (w->shadow) save_shadow_context(*w);  // before the next workload may refill the image
+      completing_[e] = w->client;
+      if (Tenant* t = tenant_locked(w->client); t && !ok) (preempt_[e] ? t->stats.preempted : t->stats.hangs)++;
+      preempt_[e] = false;
+      if (next_)
+        try_switch_locked();
+      else
+        start_next_locked(e);
     }
-    Vgpu* v = w->vgpu;
-    v->complete(std::move(w), ok);
+    SchedClient* c = w->client;
+    c->complete(std::move(w), ok);
     {
       std::lock_guard lk(qmu_);
       completing_[e] = nullptr;
@@ -250,28 +366,74 @@ void Gvt::dispatch_main(int e) {
   }
 }
 
-// The active workload's completion, from the host's CSB; a hang past the
-// drain timeout resets the engine. Only this thread touches active_[e] once
-// it is set, until it takes it back.
+// The active workload's completion, from the host's CSB. One that runs past
+// the drain timeout, or whose client reset the engine, is stopped by an
+// engine reset. Only this thread touches active_[e] once it is set, until it
+// takes it back.
 bool Gvt::wait_for_gpu(int e) {
   Workload& w = *active_[e];
   drv::Platform& p = host_.platform();
-  const uint64_t deadline = w.submitted_ns + kDrainTimeoutNs;
+  const uint64_t deadline = w.submitted_ns + sched_.drain_timeout_ns;
   for (;;) {
     uint32_t seen = drv::polled(*host_.csb_write_ptr(e));
+    bool preempt;
+    {
+      std::lock_guard lk(qmu_);
+      preempt = preempt_[e];
+    }
     {
       std::lock_guard lk(host_mu_);
       if (host_.context_done(e, w.host_ctx_id)) return true;
       host_.service_interrupts();
-      if (host_.engine_faulted(e) || p.now_ns() >= deadline) {
-        spdlog::warn("vgpu {}: {} workload {} hung: engine reset", w.vgpu->id(), gen8::kEngineNames[e],
-                     w.host_ctx_id);
+      const bool hung = host_.engine_faulted(e) || p.now_ns() >= deadline;
+      if (hung || preempt) {
+        spdlog::warn("{}: {} workload {} {}: engine reset", w.client->sched_name(), gen8::kEngineNames[e],
+                     w.host_ctx_id, hung ? "hung" : "preempted by its reset");
         host_.reset_engine(e);
         return false;
       }
     }
     p.wait(host_.csb_write_ptr(e), seen, std::min(deadline, p.now_ns() + 1'000'000));
   }
+}
+
+SchedStats Gvt::sched_stats(const SchedClient* c) const {
+  std::lock_guard lk(qmu_);
+  const Tenant* t = tenant_locked(c);
+  if (!t) return {};
+  SchedStats s = t->stats;
+  s.drain_max_ns = t->drains.max();
+  s.drain_p99_ns = t->drains.percentile(99);
+  return s;
+}
+
+SwitchStats Gvt::switch_stats() const {
+  std::lock_guard lk(qmu_);
+  SwitchStats s;
+  s.switches = switches_;
+  s.latency_p50_ns = switch_ns_.percentile(50);
+  s.latency_p99_ns = switch_ns_.percentile(99);
+  s.latency_max_ns = switch_ns_.max();
+  s.drain_p50_ns = drain_ns_.percentile(50);
+  s.drain_p99_ns = drain_ns_.percentile(99);
+  s.drain_max_ns = drain_ns_.max();
+  return s;
+}
+
+void Gvt::Samples::add(uint64_t ns) {
+  if (v_.size() < kKeep)
+    v_.push_back(ns);
+  else
+    v_[next_++ % kKeep] = ns;
+  max_ = std::max(max_, ns);
+}
+
+uint64_t Gvt::Samples::percentile(int pct) const {
+  if (v_.empty()) return 0;
+  std::vector<uint64_t> s = v_;
+  auto it = s.begin() + static_cast<ptrdiff_t>((s.size() - 1) * pct / 100);
+  std::nth_element(s.begin(), it, s.end());
+  return *it;
 }
 
 void Gvt::vblank() {

@@ -21,6 +21,7 @@
 
 #include "driver/device.h"
 #include "gvt/aperture_gm.h"
+#include "gvt/sched_policy.h"
 #include "gvt/vgpu.h"
 #include "gvt/vgpu_types.h"
 #include "hv/mpt.h"
@@ -39,15 +40,38 @@ struct VgpuParams {
   std::FILE* trace = nullptr;    // per-vGPU command trace (debug)
 };
 
-// The host's own slice, as the host driver's `own` ranges (drv::Device::init).
+// The host's own slice, as the host driver's `own` ranges (drv::Device::init):
+// the host port's half (its HWSPs and the mediator's shadow objects) and the
+// half the host's own workload gets (HostTenant).
 drv::PvInfo host_ranges();
+drv::PvInfo host_tenant_ranges();
+
+// What the scheduler measured for one client.
+struct SchedStats {
+  uint64_t switches_in = 0;  // times it was given the GPU
+  uint64_t owned_ns = 0;     // time it held the GPU (what the policy charged)
+  uint64_t workloads = 0;    // dispatched to an engine
+  uint64_t hangs = 0;        // workloads past the drain timeout: engine reset
+  uint64_t preempted = 0;    // workloads cut short by the client's own reset
+  uint64_t drain_max_ns = 0, drain_p99_ns = 0;  // switching away from it
+};
+
+// Over all clients: each switch's latency (decision to the new owner holding
+// the GPU, its drain included) and each drain.
+struct SwitchStats {
+  uint64_t switches = 0;
+  uint64_t latency_p50_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
+  uint64_t drain_p50_ns = 0, drain_p99_ns = 0, drain_max_ns = 0;
+};
 
 class Gvt final : private SubmitPort {
  public:
   // `host` is the host's driver, initialised with host_ranges(). With
   // `vblank_timer` a thread gives every vGPU a vblank at 60 Hz; tests call
   // vblank() instead.
-  static tl::expected<std::unique_ptr<Gvt>, std::string> create(drv::Device& host, bool vblank_timer);
+  // `sched` tunes the scheduler (tick, balance window, drain timeout).
+  static tl::expected<std::unique_ptr<Gvt>, std::string> create(drv::Device& host, bool vblank_timer,
+                                                                const SchedParams& sched = {});
   ~Gvt();
   Gvt(const Gvt&) = delete;
   Gvt& operator=(const Gvt&) = delete;
@@ -60,8 +84,13 @@ class Gvt final : private SubmitPort {
   void destroy_vgpu(Vgpu* v);
 
   void vblank();  // one vblank on every vGPU
-  // Longest a workload may run before its vGPU is declared hung.
-  static constexpr uint64_t kDrainTimeoutNs = 2'000'000'000;
+  // Another tenant of the GPU (the host's own workload); remove it only when
+  // it has nothing queued or running.
+  void add_client(SchedClient* c);
+  void remove_client(SchedClient* c);
+  SchedStats sched_stats(const SchedClient* c) const;
+  SwitchStats switch_stats() const;
+  const SchedParams& sched_params() const { return sched_; }
   GmResources free() const;
   drv::Device& host() { return host_; }
   uint64_t scratch_hpa() const { return scratch_.phys; }
@@ -73,18 +102,49 @@ class Gvt final : private SubmitPort {
     drv::Pages scratch;
     uint64_t bar0, bar2;
   };
-  explicit Gvt(drv::Device& host) : host_(host) {}
+  // The last samples of a duration, for percentiles.
+  class Samples {
+   public:
+    void add(uint64_t ns);
+    uint64_t percentile(int pct) const;
+    uint64_t max() const { return max_; }
+
+   private:
+    static constexpr size_t kKeep = 1 << 14;
+    std::vector<uint64_t> v_;
+    size_t next_ = 0;
+    uint64_t max_ = 0;
+  };
+  // A scheduled client: its queues per engine and what it was measured.
+  struct Tenant {
+    SchedClient* client;
+    uint32_t id;
+    std::array<std::deque<std::unique_ptr<Workload>>, gen8::kNumEngines> q;
+    SchedStats stats;
+    Samples drains;  // of switches away from it
+  };
+  Gvt(drv::Device& host, const SchedParams& sched) : host_(host), sched_(sched), policy_(sched) {}
   // ---- SubmitPort ----
   tl::expected<drv::Bo, std::string> alloc_shadow(uint64_t bytes) override;
   void free_shadow(drv::Bo& bo) override;
   uint32_t new_host_ctx_id() override { return ++host_ctx_ids_; }
   void queue(std::unique_ptr<Workload> w) override;
-  // One thread per engine waits for its completions: workloads run one at a
-  // time, FIFO across vGPUs.
+  void cancel(SchedClient* c, int engine) override;
+  // ---- the scheduler, all with qmu_ ----
+  Tenant* tenant_locked(const SchedClient* c) const;
+  bool has_work_locked(const Tenant& t) const;
+  // Charges the owner, then asks the policy who should own the GPU.
+  void schedule_locked(uint64_t now);
+  void charge_locked(uint64_t now);
+  // Completes a requested switch once no engine runs the old owner's work.
+  void try_switch_locked();
+  // Starts the owner's next workload on an idle engine.
+  void start_next_locked(int e);
+  void sched_main();  // the tick
+  // One thread per engine waits for its completions.
   void dispatch_main(int e);
-  void start_next_locked(int e);  // with qmu_
   bool wait_for_gpu(int e);
-  void drain(Vgpu* v);
+  void remove_tenant(SchedClient* c);
   bool map_bar(Instance& in, int bar, uint64_t base);
   void unmap_bar(Instance& in, int bar, uint64_t base);
   // Every entry of the slice on the global scratch page, its fences off, flushed.
@@ -101,12 +161,23 @@ class Gvt final : private SubmitPort {
 
   std::mutex host_mu_;  // the host driver's allocator and execlist state
   std::atomic<uint32_t> host_ctx_ids_{0x10000};  // above the host's own context ids
-  std::mutex qmu_;
+  const SchedParams sched_;
+  mutable std::mutex qmu_;  // everything below
   std::condition_variable qcv_;
-  std::array<std::deque<std::unique_ptr<Workload>>, gen8::kNumEngines> queue_;
+  SchedPolicy policy_;
+  std::vector<std::unique_ptr<Tenant>> tenants_;
+  uint32_t next_tenant_id_ = 0;
+  Tenant* owner_ = nullptr;     // whose workloads the engines take
+  Tenant* next_ = nullptr;      // a switch to it waits for the engines to drain
+  uint64_t charged_until_ = 0;  // the owner is charged up to here
+  uint64_t switch_asked_ns_ = 0;
+  Samples switch_ns_, drain_ns_;
+  uint64_t switches_ = 0;
   std::array<std::unique_ptr<Workload>, gen8::kNumEngines> active_;  // on the engine
-  std::array<Vgpu*, gen8::kNumEngines> completing_{};  // whose completion is being delivered
+  std::array<SchedClient*, gen8::kNumEngines> completing_{};  // whose completion is being delivered
+  std::array<bool, gen8::kNumEngines> preempt_{};  // the active workload's client reset the engine
   std::array<std::thread, gen8::kNumEngines> dispatch_;
+  std::thread sched_thread_;
 };
 
 }  // namespace gvt

@@ -231,10 +231,13 @@ void Vgpu::reset_engines(uint32_t mask) {
     if (mask & (1u << e)) reset_execlist(e);
 }
 
+// The guest forgets what it submitted: queued workloads go, the one on the
+// GPU is preempted, and a completion still on its way is dropped.
 void Vgpu::reset_execlist(int e) {
   el_[e].reset();
   inflight_[e] = 0;
   ++generation_[e];
+  if (port_) port_->cancel(this, e);
 }
 
 void Vgpu::reset_gt() {
@@ -375,7 +378,7 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
     return tl::unexpected(fmt::format("{}: ring head 0x{:x} outside its {}-byte ring", kEngineNames[e],
                                       sc.guest_head, size));
   auto w = std::make_unique<Workload>();
-  w->vgpu = this;
+  w->client = this;
   w->engine = e;
   w->lrca = el.lrca();
   w->shadow = &sc;

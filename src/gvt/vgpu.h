@@ -51,9 +51,10 @@ struct VgpuConfig {
   uint64_t ram_size = 0;
   uint64_t scratch_hpa = 0;  // the vGPU's own scratch page
   uint64_t bar0 = 0, bar2 = 0;
+  uint32_t weight = 1;  // scheduling weight (the type's)
 };
 
-class Vgpu final : public hv::BusDevice, public hv::PciFunction {
+class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedClient {
  public:
   // `relocate` moves BAR mappings (see VirtualConfig).
   Vgpu(const VgpuConfig& cfg, hv::Mpt& mpt, drv::Device& host, VirtualConfig::RelocateFn relocate);
@@ -66,7 +67,9 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction {
   // per scanned command (the caller owns the file and outlives the vGPU).
   void attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv, std::FILE* trace);
   // A workload finished on the GPU (`ok`) or hung; on a dispatch thread.
-  void complete(std::unique_ptr<Workload> w, bool ok);
+  void complete(std::unique_ptr<Workload> w, bool ok) override;
+  uint32_t sched_weight() const override { return cfg0_.weight; }
+  std::string sched_name() const override { return "vgpu " + std::to_string(cfg0_.id); }
 
   // ---- BAR0 and config space, on the VM's vCPU thread ----
   void read(uint64_t offset, uint8_t* data, uint32_t len) override;

@@ -21,7 +21,21 @@
 
 namespace gvt {
 
-class Vgpu;
+struct Workload;
+
+// A tenant of the GPU that the scheduler time-shares: a vGPU, or the host's
+// own workload. Its workloads complete on a dispatch thread.
+class SchedClient {
+ public:
+  // The workload finished on the GPU (`ok`), or hung and its engine was reset.
+  virtual void complete(std::unique_ptr<Workload> w, bool ok) = 0;
+  virtual uint32_t sched_weight() const = 0;
+  // Who the logs and statistics name ("vgpu 3", "host").
+  virtual std::string sched_name() const = 0;
+
+ protected:
+  ~SchedClient() = default;
+};
 
 // Host-owned state kept per guest context (LRCA) of a vGPU.
 struct ShadowContext {
@@ -31,10 +45,10 @@ struct ShadowContext {
 };
 
 struct Workload {
-  Vgpu* vgpu = nullptr;
+  SchedClient* client = nullptr;
   int engine = 0;
   uint32_t lrca = 0;       // the guest context, in the vGPU's GM
-  ShadowContext* shadow = nullptr;
+  ShadowContext* shadow = nullptr;  // none for the host's own (trusted) contexts
   // The slice of the ring this workload runs. The shadow ring mirrors the
   // guest ring's offsets, so workloads queued on one context never overlap.
   uint32_t head = 0, tail = 0;
@@ -66,8 +80,12 @@ class SubmitPort {
   virtual tl::expected<drv::Bo, std::string> alloc_shadow(uint64_t bytes) = 0;
   virtual void free_shadow(drv::Bo& bo) = 0;
   virtual uint32_t new_host_ctx_id() = 0;
-  // Takes the workload to the engine; completion calls Vgpu::complete.
+  // Takes the workload to the engine when its client owns the GPU;
+  // completion calls SchedClient::complete.
   virtual void queue(std::unique_ptr<Workload> w) = 0;
+  // A guest reset of `engine`: the client's queued workloads there are
+  // dropped and the one running is preempted (engine reset).
+  virtual void cancel(SchedClient* c, int engine) = 0;
 
  protected:
   ~SubmitPort() = default;
