@@ -32,9 +32,12 @@ Result<void> Device::probe() {
   return {};
 }
 
-Result<void> Device::init(Platform& p, const PvInfo* own) {
+Result<void> Device::init(Platform& p, const PvInfo* own, SubmitHook* hook) {
   p_ = &p;
-  if (auto r = probe(); !r) return r;
+  hook_ = hook;
+  if (!hook) {
+    if (auto r = probe(); !r) return r;
+  }
   pv_ = pv_detect(p);
   // GM page 0 stays unused so that 0 can mean "not in the GGTT".
   gm_.init(kPageSize, kGmSize);
@@ -45,8 +48,9 @@ Result<void> Device::init(Platform& p, const PvInfo* own) {
     eng_[e] = Engine{};
     eng_[e].hwsp = *h;
     hwsp(e)[kHwspCsbWritePtr] = kCsbPtrEmpty;
-    p.mmio_write32(kEngineBase[e] + reg::RING_HWS_PGA, static_cast<uint32_t>(h->gm));
+    if (!hook) p.mmio_write32(kEngineBase[e] + reg::RING_HWS_PGA, static_cast<uint32_t>(h->gm));
   }
+  if (hook) return {};  // the engines and interrupts are the scheduler's
   // Completion is read from memory; only errors interrupt.
   set_gt_irqs(kGtError);
   p.mmio_write32(reg::GEN8_MASTER_IRQ, kMasterEnable);
@@ -120,7 +124,7 @@ Result<void> Device::wait_seqno(int e, uint32_t seqno, uint64_t timeout_ns) {
     uint32_t seen = polled(hwsp(e)[kHwspSeqno]);
     if (static_cast<int32_t>(seen - seqno) >= 0) return {};
     service_interrupts();
-    if (eng_[e].faulted) return tl::unexpected(Error::GpuFault);
+    if (eng_[e].faulted || (hook_ && hook_->faulted(e))) return tl::unexpected(Error::GpuFault);
     if (p_->now_ns() >= deadline) return tl::unexpected(Error::Timeout);
     timed_wait(&hwsp(e)[kHwspSeqno], seen, deadline);
   }
@@ -153,6 +157,15 @@ Result<void> Device::wait_port(int e) {
   // The port holds one running and one pending pair; a second pending one
   // would be refused, so wait for the pending context to start.
   uint64_t deadline = p_->now_ns() + 2'000'000'000ull;
+  if (hook_) {
+    // The scheduler may hold the submission back while others own the GPU:
+    // no deadline but its hang detection. The seqno moves when it completes.
+    while (hook_->busy(e)) {
+      if (hook_->faulted(e)) return tl::unexpected(Error::GpuFault);
+      timed_wait(&hwsp(e)[kHwspSeqno], polled(hwsp(e)[kHwspSeqno]), p_->now_ns() + 200'000);
+    }
+    return {};
+  }
   for (;;) {
     uint32_t seen = polled(hwsp(e)[kHwspCsbWritePtr]);
     process_csb(e, 0);
@@ -166,6 +179,10 @@ Result<void> Device::wait_port(int e) {
 
 void Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
   Engine& en = eng_[e];
+  if (hook_) {
+    stats_.submissions++;
+    return hook_->submit(e, desc);
+  }
   uint32_t elsp = kEngineBase[e] + reg::RING_ELSP;
   uint64_t t0 = p_->now_ns();
   p_->mmio_write64(elsp, 0);
@@ -213,7 +230,7 @@ void Device::enable_display_irq(int pipe, uint32_t bits) {
 }
 
 void Device::service_interrupts() {
-  if (!p_->take_interrupt()) return;
+  if (hook_ || !p_->take_interrupt()) return;  // a hooked driver owns no interrupt
   stats_.interrupts++;
   p_->mmio_write32(reg::GEN8_MASTER_IRQ, 0);
   uint32_t master = p_->mmio_read32(reg::GEN8_MASTER_IRQ);

@@ -39,12 +39,30 @@ struct DriverStats {
   uint64_t mmio_ns = 0;
 };
 
+// Takes a driver's submissions instead of its ELSP: a scheduler that
+// time-shares the engines (the host's own workload beside the VMs, when a
+// mediator owns the execlist ports). The driver then programs no engine or
+// interrupt register and reads no CSB; it learns completions from its seqnos.
+class SubmitHook {
+ public:
+  virtual void submit(int engine, uint64_t desc) = 0;
+  // Whether a submission on `engine` is queued or running: the context image
+  // is the GPU's until it is not.
+  virtual bool busy(int engine) = 0;
+  // Whether the last submission on `engine` hung and was reset.
+  virtual bool faulted(int engine) = 0;
+
+ protected:
+  ~SubmitHook() = default;
+};
+
 class Device {
  public:
   // `own`: the GM ranges this driver may use when a mediator shares the GPU
   // (the host's slice, ballooned as a PV guest's would be). Without it the
   // driver takes the whole GM, or what the PV info page gives it.
-  Result<void> init(Platform& p, const PvInfo* own = nullptr);
+  // With `hook`, submissions go to it (see SubmitHook).
+  Result<void> init(Platform& p, const PvInfo* own = nullptr, SubmitHook* hook = nullptr);
   void fini();
   Platform& platform() { return *p_; }
   const PvInfo& pv() const { return pv_; }
@@ -120,6 +138,7 @@ class Device {
   }
 
   Platform* p_ = nullptr;
+  SubmitHook* hook_ = nullptr;
   PvInfo pv_;
   GmAllocator gm_;
   Engine eng_[gen8::kNumEngines];

@@ -12,18 +12,30 @@ namespace gvt {
 
 using gen8::kPageSize;
 
-drv::PvInfo host_ranges() {
+namespace {
+
+// The host's slice, split: the port needs little aperture (its HWSPs; the
+// shadow objects live in hidden GM), the host's own workload needs
+// CPU-visible framebuffers.
+constexpr uint64_t kTenantAperture = 48ull << 20, kTenantHidden = 128ull << 20;
+
+drv::PvInfo host_part(bool tenant) {
   GmPartition p;
   const GmSlice& h = p.host();
   drv::PvInfo info;
   info.present = true;
-  info.mappable_base = h.low_base;
-  info.mappable_size = h.low_size;
-  info.hidden_base = h.high_base;
-  info.hidden_size = h.high_size;
-  info.fences = h.fences;
+  info.mappable_base = h.low_base + (tenant ? h.low_size - kTenantAperture : 0);
+  info.mappable_size = tenant ? kTenantAperture : h.low_size - kTenantAperture;
+  info.hidden_base = h.high_base + (tenant ? h.high_size - kTenantHidden : 0);
+  info.hidden_size = tenant ? kTenantHidden : h.high_size - kTenantHidden;
+  info.fences = tenant ? h.fences / 2 : h.fences - h.fences / 2;
   return info;
 }
+
+}  // namespace
+
+drv::PvInfo host_ranges() { return host_part(false); }
+drv::PvInfo host_tenant_ranges() { return host_part(true); }
 
 tl::expected<std::unique_ptr<Gvt>, std::string> Gvt::create(drv::Device& host, bool vblank_timer,
                                                             const SchedParams& sched) {

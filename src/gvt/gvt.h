@@ -88,6 +88,7 @@ class Gvt final : private SubmitPort {
   // it has nothing queued or running.
   void add_client(SchedClient* c);
   void remove_client(SchedClient* c);
+  SubmitPort& submit_port() { return *this; }
   SchedStats sched_stats(const SchedClient* c) const;
   SwitchStats switch_stats() const;
   const SchedParams& sched_params() const { return sched_; }

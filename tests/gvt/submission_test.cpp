@@ -26,6 +26,7 @@
 #include "gvt/gvt.h"
 #include "host/hw_platform.h"
 #include "hw/gpu.h"
+#include "support/guest_runs.h"
 #include "support/mediated_host.h"
 #include "workloads/workload.h"
 
@@ -33,87 +34,13 @@ namespace gvt {
 namespace {
 
 using namespace gen8;
+using test_support::expect_native;
 using test_support::GuestVm;
+using test_support::kFrames;
 using test_support::MediatedHost;
-
-// Few frames: each still submits set-up and frame batches with flips, and
-// `submit` makes 64 ELSP round trips per frame.
-constexpr uint32_t kFrames = 6;
-
-struct Screen {
-  uint32_t width = 0, height = 0;
-  std::vector<uint32_t> pixels;
-  bool operator==(const Screen&) const = default;
-};
-
-struct Outcome {
-  static Outcome failed(std::string why) {
-    Outcome o;
-    o.error = std::move(why);
-    return o;
-  }
-  std::string error;  // empty: the workload ran
-  uint32_t frames = 0;
-  uint64_t guest_checksum = 0;
-  Screen screen;  // natively the scanout, mediated the decoded vGPU plane
-  uint64_t commands = 0, pixels = 0;
-};
-
-std::string describe(const Screen& a, const Screen& b) {
-  if (a.width != b.width || a.height != b.height)
-    return std::to_string(a.width) + "x" + std::to_string(a.height) + " vs " + std::to_string(b.width) + "x" +
-           std::to_string(b.height);
-  for (size_t i = 0; i < a.pixels.size(); ++i)
-    if (a.pixels[i] != b.pixels[i])
-      return "first difference at pixel " + std::to_string(i) + ": " + std::to_string(a.pixels[i]) + " vs " +
-             std::to_string(b.pixels[i]);
-  return "equal";
-}
-
-// As `gvirt native`: the host build of the driver owning its own GPU model.
-Outcome run_native(const std::string& name, uint32_t frames) {
-  Outcome out;
-  auto g = hw::Gpu::create(hw::GpuConfig{1ull << 30, false});
-  if (!g) return Outcome::failed(g.error());
-  hw::Gpu& gpu = **g;
-  host::HwPlatform plat(gpu);
-  drv::Device dev;
-  if (auto r = dev.init(plat); !r) return Outcome::failed(drv::error_name(r.error()));
-  struct Ctx {
-    hw::Gpu* gpu;
-    Outcome* out;
-  } ctx{&gpu, &out};
-  wl::Params p;
-  p.frames = frames;
-  p.user = &ctx;
-  p.on_done = [](void* u) {
-    auto* c = static_cast<Ctx*>(u);
-    auto f = c->gpu->scanout(0);
-    if (!f) {
-      c->out->error = "scanout: " + f.error();
-      return;
-    }
-    c->out->screen = {f->width, f->height, std::move(f->pixels)};
-  };
-  wl::Result res = wl::run(dev, name.c_str(), p, nullptr);
-  if (!res.ok) out.error = res.error ? res.error : "workload failed";
-  out.frames = res.frames;
-  out.guest_checksum = res.guest_checksum;
-  for (int i = 0; i < res.n_contexts; ++i) {
-    auto c = gpu.counters(res.contexts[i]);
-    out.commands += c.commands;
-    out.pixels += c.pixels;
-  }
-  dev.fini();
-  return out;
-}
-
-const Outcome& native(const std::string& name) {
-  static std::map<std::string, Outcome> cache;  // filled on the main thread only
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, run_native(name, kFrames)).first;
-  return it->second;
-}
+using test_support::native;
+using test_support::Outcome;
+using test_support::run_guest;
 
 // Guest memory the mediator may write and the guest's driver reads: where a
 // host address would leak to. Found from what the guest programmed, while
@@ -189,64 +116,6 @@ std::vector<Leak> find_leaks(const uint8_t* ram, const GuestPages& pages) {
   return leaks;
 }
 
-// The guest's run: its driver on the vGPU, the screen decoded by the host
-// from the vGPU's plane when the last frame is up (as `gvirt run` does), and
-// the GPU's counters of the shadow contexts that ran its work.
-Outcome run_guest(MediatedHost& h, GuestVm& vm, const std::string& name, uint32_t frames,
-                  GuestPages* pages = nullptr) {
-  Outcome out;
-  drv::Device dev;
-  if (auto r = dev.init(vm.guest()); !r)
-    return Outcome::failed(std::string("guest driver: ") + drv::error_name(r.error()));
-  struct Ctx {
-    MediatedHost* h;
-    GuestVm* vm;
-    drv::Device* dev;
-    Outcome* out;
-    GuestPages* pages;
-  } ctx{&h, &vm, &dev, &out, pages};
-  wl::Params p;
-  p.frames = frames;
-  p.user = &ctx;
-  p.on_done = [](void* u) {
-    auto* c = static_cast<Ctx*>(u);
-    auto fb = decode_fb(c->vm->vgpu(), c->h->host(), 0);
-    if (!fb) {
-      c->out->error = "decode_fb: " + fb.error();
-      return;
-    }
-    c->out->screen = {fb->width, fb->height, std::move(fb->pixels)};
-    if (c->pages) collect(c->vm->guest(), *c->dev, c->pages);
-  };
-  wl::Result res = wl::run(dev, name.c_str(), p, nullptr);
-  if (!res.ok && out.error.empty()) out.error = res.error ? res.error : "workload failed";
-  out.frames = res.frames;
-  out.guest_checksum = res.guest_checksum;
-  for (uint32_t lrca : vm.vgpu().shadow_contexts()) {
-    auto c = h.gpu().counters(lrca);
-    out.commands += c.commands;
-    out.pixels += c.pixels;
-  }
-  // An emulated ring flip runs as the NOOPs that replaced it (cli does the same).
-  const uint64_t flips = vm.vgpu().traps().flips_emulated;
-  out.commands -= std::min(out.commands, flips * (cmd(Op::MI_DISPLAY_FLIP).len.min - 1));
-  dev.fini();
-  return out;
-}
-
-void expect_native(const Outcome& got, const std::string& name) {
-  SCOPED_TRACE(name);
-  const Outcome& want = native(name);
-  ASSERT_EQ(want.error, "");
-  ASSERT_EQ(want.frames, kFrames);
-  EXPECT_EQ(got.error, "");
-  EXPECT_EQ(got.frames, kFrames);
-  EXPECT_EQ(got.guest_checksum, want.guest_checksum);
-  EXPECT_TRUE(got.screen == want.screen) << describe(got.screen, want.screen);
-  EXPECT_EQ(got.commands, want.commands);
-  EXPECT_EQ(got.pixels, want.pixels);
-}
-
 class SubmissionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -268,7 +137,8 @@ TEST_P(SubmissionWorkload, GuestGetsTheNativeFramesAndNoHostAddress) {
   auto vm = new_vm();
   ASSERT_TRUE(vm);
   GuestPages pages;
-  const Outcome got = run_guest(*host, *vm, GetParam(), kFrames, &pages);
+  const Outcome got =
+      run_guest(*host, *vm, GetParam(), kFrames, [&](drv::Device& dev) { collect(vm->guest(), dev, &pages); });
   expect_native(got, GetParam());
   const Traps t = vm->vgpu().traps();
   EXPECT_EQ(vm->vgpu().status(), "ok");

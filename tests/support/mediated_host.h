@@ -31,7 +31,7 @@ class MediatedHost {
   // mistaken for a host physical address.
   static constexpr uint64_t kHostPagesFrom = 2ull << 30;
 
-  static tl::expected<std::unique_ptr<MediatedHost>, std::string> create() {
+  static tl::expected<std::unique_ptr<MediatedHost>, std::string> create(const gvt::SchedParams& sched = {}) {
     std::unique_ptr<MediatedHost> h(new MediatedHost());
     auto g = hw::Gpu::create(hw::GpuConfig{kHostMem, false});
     if (!g) return tl::unexpected(g.error());
@@ -45,7 +45,7 @@ class MediatedHost {
       return tl::unexpected(std::string("host driver: ") + drv::error_name(r.error()));
     h->initialised_ = true;
     // Async flips only: no vblank timer, so nothing runs that a test did not start.
-    auto m = gvt::Gvt::create(h->host_, false);
+    auto m = gvt::Gvt::create(h->host_, false, sched);
     if (!m) return tl::unexpected(m.error());
     h->gvt_ = std::move(*m);
     return h;
@@ -57,6 +57,7 @@ class MediatedHost {
 
   hw::Gpu& gpu() { return *gpu_; }
   drv::Device& host() { return host_; }
+  host::HwPlatform& platform() { return *platform_; }
   gvt::Gvt& gvt() { return *gvt_; }
 
  private:

@@ -1,0 +1,225 @@
+// The mediator's scheduler on the real GPU model, with guests on vGPUs in
+// one process (no KVM): the host's own workload as a tenant, a hung vGPU
+// reset at its drain timeout while a co-runner keeps its native frames, a
+// guest reset preempting its own workload, and no engine state carried from
+// one vGPU to the next across switches.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "common/gen8/layout.h"
+#include "common/gen8/regs.h"
+#include "driver/context.h"
+#include "driver/device.h"
+#include "gvt/gvt.h"
+#include "gvt/host_tenant.h"
+#include "support/guest_runs.h"
+#include "support/mediated_host.h"
+
+namespace gvt {
+namespace {
+
+using namespace gen8;
+using namespace test_support;
+using clk = std::chrono::steady_clock;
+
+std::unique_ptr<GuestVm> new_vm(MediatedHost& h) {
+  auto vm = GuestVm::create(h);
+  EXPECT_TRUE(vm) << vm.error();
+  return vm ? std::move(*vm) : nullptr;
+}
+
+// A blitter context whose one batch waits on a semaphore nobody writes: the
+// engine is held until a reset.
+struct StuckBatch {
+  drv::Context ctx;
+  drv::Bo sem;
+  uint64_t sem_va = 0;
+  drv::Batch batch;
+  drv::Device* dev = nullptr;
+
+  ::testing::AssertionResult submit(drv::Device& d) {
+    dev = &d;
+    if (!ctx.init(d, 1)) return ::testing::AssertionFailure() << "context";
+    auto bo = d.create_bo(kPageSize, 0);
+    if (!bo) return ::testing::AssertionFailure() << "bo";
+    sem = *bo;
+    auto va = ctx.bind(sem);
+    if (!va) return ::testing::AssertionFailure() << "bind";
+    sem_va = *va;
+    if (!batch.init(ctx, kPageSize) || !batch.begin()) return ::testing::AssertionFailure() << "batch";
+    batch.cmds().semaphore_wait(sem_va, 1, SemOp::Equal, false);
+    if (!batch.submit()) return ::testing::AssertionFailure() << "submit";
+    return ::testing::AssertionSuccess();
+  }
+  ~StuckBatch() {
+    if (!dev) return;
+    batch.fini();
+    if (sem_va) ctx.unbind(sem, sem_va);
+    dev->destroy_bo(sem);
+    ctx.fini();
+  }
+};
+
+// Waits (bounded) for `done`.
+template <typename F>
+bool eventually(F done, std::chrono::seconds guard = std::chrono::seconds(30)) {
+  const auto until = clk::now() + guard;
+  while (!done()) {
+    if (clk::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+// The host's own workload is one more tenant: a second host driver on its
+// half of the host slice submits through the scheduler, beside a VM, and
+// both get exactly their native frames.
+TEST(Scheduler, HostWorkloadIsATenantBesideAVm) {
+  for (const char* n : {"fill", "submit"}) ASSERT_EQ(native(n).error, "") << n;
+  auto h = MediatedHost::create();
+  ASSERT_TRUE(h) << h.error();
+  auto vm = new_vm(**h);
+  ASSERT_TRUE(vm);
+  HostTenant tenant((*h)->gvt(), 4);
+  drv::Device dev;
+  const drv::PvInfo own = host_tenant_ranges();
+  ASSERT_TRUE(dev.init((*h)->platform(), &own, &tenant));
+  Outcome host_out, vm_out;
+  std::thread t([&] {
+    wl::Result res;
+    host_out = run_workload(dev, "fill", kFrames, [&] { return scanout((*h)->gpu()); }, &res);
+    add_counters((*h)->gpu(), res, host_out);
+  });
+  vm_out = run_guest(**h, *vm, "submit", kFrames);
+  t.join();
+  expect_native(host_out, "fill");
+  expect_native(vm_out, "submit");
+  const SchedStats hs = (*h)->gvt().sched_stats(&tenant), vs = (*h)->gvt().sched_stats(&vm->vgpu());
+  EXPECT_GE(hs.workloads, kFrames);
+  EXPECT_GE(vs.workloads, kFrames * 64);
+  EXPECT_GE(hs.switches_in, 1u);
+  EXPECT_GE(vs.switches_in, 1u);
+  EXPECT_EQ(hs.hangs + vs.hangs, 0u);
+  dev.fini();
+}
+
+// A vGPU whose batch never ends holds the GPU until the drain timeout, then
+// its engine is reset and it alone goes to failsafe; a VM that runs beside it
+// the whole time still gets its native frames.
+TEST(Scheduler, HungVgpuIsResetAtTheDrainTimeoutAndTheCoRunnerKeepsItsFrames) {
+  ASSERT_EQ(native("desktop2d").error, "");
+  SchedParams sp;
+  sp.drain_timeout_ns = 300'000'000;
+  auto h = MediatedHost::create(sp);
+  ASSERT_TRUE(h) << h.error();
+  auto bad = new_vm(**h), good = new_vm(**h);
+  ASSERT_TRUE(bad && good);
+  drv::Device dev;
+  ASSERT_TRUE(dev.init(bad->guest()));
+  std::atomic<bool> go{false};
+  Outcome got;
+  std::thread co([&] {
+    while (!go) std::this_thread::yield();
+    got = run_guest(**h, *good, "desktop2d", kFrames);
+  });
+  clk::time_point t0;
+  {
+    StuckBatch stuck;
+    t0 = clk::now();
+    ASSERT_TRUE(stuck.submit(dev));
+    go = true;
+    ASSERT_TRUE(eventually([&] { return bad->vgpu().status() != "ok"; }));
+    const auto took = clk::now() - t0;
+    EXPECT_THAT(bad->vgpu().status(), ::testing::HasSubstr("hung"));
+    // Not before its timeout, and not long after (generous: a loaded CI box).
+    EXPECT_GE(took, std::chrono::nanoseconds(sp.drain_timeout_ns));
+    EXPECT_LT(took, std::chrono::nanoseconds(sp.drain_timeout_ns) + std::chrono::seconds(2));
+    co.join();
+  }
+  expect_native(got, "desktop2d");
+  EXPECT_EQ(good->vgpu().status(), "ok");
+  EXPECT_EQ((*h)->gvt().sched_stats(&bad->vgpu()).hangs, 1u);
+  EXPECT_EQ((*h)->gvt().sched_stats(&good->vgpu()).hangs, 0u);
+  dev.fini();
+}
+
+// A guest that resets its own engine (GDRST) while its batch is stuck gets
+// the engine back at once: the workload is preempted by an engine reset,
+// long before the drain timeout, and the vGPU is not in failsafe.
+TEST(Scheduler, GuestEngineResetPreemptsItsRunningWorkload) {
+  SchedParams sp;
+  sp.drain_timeout_ns = 60'000'000'000;  // only the preemption can end it
+  auto h = MediatedHost::create(sp);
+  ASSERT_TRUE(h) << h.error();
+  auto vm = new_vm(**h);
+  ASSERT_TRUE(vm);
+  drv::Device dev;
+  ASSERT_TRUE(dev.init(vm->guest()));
+  StuckBatch stuck;
+  ASSERT_TRUE(stuck.submit(dev));
+  ASSERT_TRUE(eventually([&] { return (*h)->gvt().sched_stats(&vm->vgpu()).workloads >= 1; }));
+  vm->guest().mmio_write32(reg::GEN6_GDRST, kGdrstBlt);
+  ASSERT_TRUE(eventually([&] { return (*h)->gvt().sched_stats(&vm->vgpu()).preempted == 1; }));
+  EXPECT_EQ(vm->vgpu().status(), "ok");
+  EXPECT_EQ((*h)->gvt().sched_stats(&vm->vgpu()).hangs, 0u);
+  dev.fini();
+}
+
+// Engine state lives only in context images: a vGPU that loads every GPR
+// with its own pattern, switched with one that only stores them, never lets
+// the other see a value of its own. Switches are checked to have happened.
+TEST(Scheduler, NoEngineStateCarriesAcrossVgpuSwitches) {
+  SchedParams sp;
+  sp.tick_ns = 100'000;  // many switches in a short run
+  sp.balance_ns = 1'000'000;
+  auto h = MediatedHost::create(sp);
+  ASSERT_TRUE(h) << h.error();
+  auto writer = new_vm(**h), reader = new_vm(**h);
+  ASSERT_TRUE(writer && reader);
+  constexpr int kRounds = 60;
+  std::atomic<int> bad_values{0}, failures{0};
+  auto run = [&](GuestVm& vm, bool write) {
+    drv::Device dev;
+    if (!dev.init(vm.guest())) return void(++failures);
+    drv::Context ctx;
+    drv::Batch batch;
+    auto out = dev.create_bo(kPageSize, 0);
+    if (!out || !ctx.init(dev, 0) || !batch.init(ctx, kPageSize)) return void(++failures);
+    auto va = ctx.bind(*out);
+    if (!va) return void(++failures);
+    for (int i = 0; i < kRounds; ++i) {
+      if (!batch.begin()) return void(++failures);
+      // The writer reads its own values back: the stores do see the GPRs.
+      auto value = [&](uint32_t g) { return write ? 0xA5000000u | (i << 8) | g : 0u; };
+      for (uint32_t g = 0; g < 2 * kNumGprs; ++g) {
+        if (write) batch.cmds().lri(kEngineBase[0] + reg::CS_GPR0 + 4 * g, value(g));
+        batch.cmds().srm(kEngineBase[0] + reg::CS_GPR0 + 4 * g, *va + 4 * g, false);
+      }
+      auto seq = batch.submit();
+      if (!seq || !ctx.wait(*seq)) return void(++failures);
+      for (uint32_t g = 0; g < 2 * kNumGprs; ++g)
+        if (out->dwords()[g] != value(g)) ++bad_values;
+    }
+    batch.fini();
+    ctx.unbind(*out, *va);
+    dev.destroy_bo(*out);
+    ctx.fini();
+    dev.fini();
+  };
+  std::thread a([&] { run(*writer, true); });
+  std::thread b([&] { run(*reader, false); });
+  a.join();
+  b.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(bad_values, 0);
+  EXPECT_GE((*h)->gvt().sched_stats(&writer->vgpu()).switches_in, 2u);
+  EXPECT_GE((*h)->gvt().sched_stats(&reader->vgpu()).switches_in, 2u);
+  EXPECT_GE((*h)->gvt().switch_stats().switches, 4u);
+}
+
+}  // namespace
+}  // namespace gvt
