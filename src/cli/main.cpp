@@ -6,7 +6,11 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -136,7 +140,27 @@ struct RunArgs {
   std::vector<std::string> vms;
   double seconds = 0;
   std::string json, screenshots;
+  std::string vmm = "kvm", host_workload;
+  double tick_ms = 1, balance_ms = 100, drain_timeout_ms = 1000;
+  bool summary = false;  // the per-tenant table (demo)
 };
+
+// One line per tenant: what it ran and what the scheduler and the GPU saw.
+void print_summary(const std::vector<nlohmann::json>& rows, const nlohmann::json& sched) {
+  fmt::print("\n{:<6} {:<10} {:>6} {:>8} {:>7} {:>9} {:>9} {:>10} {:>10}  {}\n", "tenant", "workload", "weight",
+             "fps", "share", "switches", "drain.max", "mmio/s", "ggtt/s", "status");
+  for (const auto& j : rows) {
+    const auto& sc = j.value("sched", nlohmann::json::object());
+    const auto& tps = j.contains("vgpu") ? j["vgpu"]["traps_per_s"] : nlohmann::json::object();
+    fmt::print("{:<6} {:<10} {:>6} {:>8.1f} {:>6.1f}% {:>9} {:>7.2f}ms {:>10.0f} {:>10.0f}  {}\n",
+               j.value("vm", ""), j.value("workload", ""), sc.value("weight", 0), j.value("fps", 0.0),
+               100 * sc.value("gpu_share", 0.0), sc.value("switches_in", 0), sc.value("drain_max_ms", 0.0),
+               tps.value("mmio", 0.0), tps.value("ggtt", 0.0), j.value("status", ""));
+  }
+  fmt::print("vGPU switches: {}, latency p50 {:.1f} us, p99 {:.1f} us; drain max {:.1f} us\n",
+             sched.value("switches", 0), sched["switch_latency_us"].value("p50", 0.0),
+             sched["switch_latency_us"].value("p99", 0.0), sched["drain_us"].value("max", 0.0));
+}
 
 int run(const RunArgs& a) {
   std::vector<cli::VmSpec> specs;
@@ -150,9 +174,19 @@ int run(const RunArgs& a) {
   opt.log_dir = a.screenshots.empty() ? "." : a.screenshots;
   opt.scan_nonpriv = a.scan_nonpriv;
   opt.trace_commands = a.trace_commands;
-  if (a.passthrough && (a.scan_nonpriv || a.trace_commands))
-    return usage_error("--scan-nonpriv and --trace-commands need vGPUs, not --passthrough");
+  opt.vmm = a.vmm;
+  opt.host_workload = a.host_workload;
+  opt.sched.tick_ns = static_cast<uint64_t>(a.tick_ms * 1e6);
+  opt.sched.balance_ns = static_cast<uint64_t>(a.balance_ms * 1e6);
+  opt.sched.drain_timeout_ns = static_cast<uint64_t>(a.drain_timeout_ms * 1e6);
+  if (a.passthrough && (a.scan_nonpriv || a.trace_commands || !a.host_workload.empty() || a.vmm != "kvm"))
+    return usage_error("--scan-nonpriv, --trace-commands, --host-workload and --vmm need vGPUs, not --passthrough");
+  if (!a.host_workload.empty() && !wl::find_workload(a.host_workload.c_str()))
+    return usage_error(fmt::format("unknown host workload '{}'; see 'gvirt workloads'", a.host_workload));
+  if (a.balance_ms < a.tick_ms)
+    return usage_error("--balance-ms must be at least --tick-ms");
   std::vector<cli::RunResult> results;
+  nlohmann::json scheduler;
   if (a.passthrough) {
     if (specs.size() != 1) return usage_error("--passthrough gives the whole GPU to exactly one --vm");
     auto r = cli::run_passthrough(specs[0], opt);
@@ -167,30 +201,76 @@ int run(const RunArgs& a) {
       fmt::print(stderr, "gvirt run: {}\n", r.error());
       return kExitFailure;
     }
-    results = std::move(*r);
+    results = std::move(r->results);
+    scheduler = std::move(r->scheduler);
   }
   nlohmann::json doc = {{"mode", a.passthrough ? "passthrough" : "mediated"},
                         {"results", nlohmann::json::array()}};
+  if (!a.passthrough) {
+    doc["vmm"] = a.vmm;
+    doc["scheduler"] = scheduler;
+  }
+  std::vector<nlohmann::json> rows;
   bool ok = true;
   for (size_t i = 0; i < results.size(); ++i) {
     const cli::RunResult& r = results[i];
-    if (results.size() > 1) fmt::print("vm{} ", i);
+    // The host's own workload comes last.
+    const std::string name = i < specs.size() ? fmt::format("vm{}", i) : "host";
+    if (results.size() > 1) fmt::print("{} ", name);
     print_result(r);
     nlohmann::json j = cli::to_json(r);
-    j["vm"] = fmt::format("vm{}", i);
+    j["vm"] = name;
+    rows.push_back(j);
     doc["results"].push_back(std::move(j));
     ok = ok && r.status == "ok";
     if (!a.screenshots.empty() && r.frame) {
-      auto path = fmt::format("{}/vm{}.png", a.screenshots, i);
+      auto path = fmt::format("{}/{}.png", a.screenshots, name);
       if (auto w = cli::write_png(*r.frame, path); !w) {
         fmt::print(stderr, "gvirt run: {}\n", w.error());
         return kExitFailure;
       }
     }
   }
+  if (!a.passthrough && (a.summary || results.size() > 1)) print_summary(rows, scheduler);
   if (!a.json.empty())
     if (int rc = write_json(a.json, doc)) return rc;
   return ok ? 0 : kExitFailure;
+}
+
+bool kvm_usable() {
+  int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// The default scenario: VMs with different workloads and weights share the
+// GPU beside the host's own workload, each screen to DIR/<tenant>.png.
+int demo(double seconds, std::string vmm, const std::string& dir) {
+  if (vmm == "auto") {
+    vmm = kvm_usable() ? "kvm" : "soft";
+    if (vmm == "soft")
+      fmt::print(stderr,
+                 "gvirt demo: NO USABLE /dev/kvm: the VMs are soft VMs (the same guest driver and vGPUs, "
+                 "on host threads instead of KVM vCPUs; see docs/cli.md)\n");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    fmt::print(stderr, "gvirt demo: cannot create {}: {}\n", dir, ec.message());
+    return kExitFailure;
+  }
+  RunArgs a;
+  a.vms = {"desktop2d,type=A", "fill,type=A", "submit,type=A", "desktop2d,type=B"};
+  a.host_workload = "fill";
+  a.seconds = seconds;
+  a.vmm = vmm;
+  a.json = dir + "/demo.json";
+  a.screenshots = dir;
+  a.summary = true;
+  int rc = run(a);
+  if (rc == 0) fmt::print("demo: screens in {}/vm0..3.png and {}/host.png, results in {}\n", dir, dir, a.json);
+  return rc;
 }
 
 int usage_error(std::string msg) {
@@ -257,6 +337,28 @@ int main(int argc, char** argv) {
   runc->add_flag("--scan-nonpriv", rargs.scan_nonpriv, "Also scan PPGTT batches (debug: measures what skipping them saves)");
   runc->add_flag("--trace-commands", rargs.trace_commands,
                  "Write every scanned command to vmN.cmds.log beside the console log (debug)");
+  runc->add_option("--vmm", rargs.vmm, "kvm, or soft: VMs without KVM (see docs/cli.md)")
+      ->check(CLI::IsMember({"kvm", "soft"}))
+      ->capture_default_str();
+  runc->add_option("--host-workload", rargs.host_workload, "Run this workload on the host beside the VMs");
+  runc->add_option("--tick-ms", rargs.tick_ms, "Scheduler tick")->check(CLI::Range(0.01, 1000.0))->capture_default_str();
+  runc->add_option("--balance-ms", rargs.balance_ms, "Scheduler balance window")
+      ->check(CLI::Range(0.01, 100000.0))
+      ->capture_default_str();
+  runc->add_option("--drain-timeout-ms", rargs.drain_timeout_ms, "A workload running longer is reset")
+      ->check(CLI::Range(1.0, 600000.0))
+      ->capture_default_str();
+
+  double demo_seconds = 5;
+  std::string demo_vmm = "auto", demo_dir = "demo";
+  CLI::App* democ = app.add_subcommand("demo", "The default scenario: several VMs share the GPU.");
+  democ->add_option("--seconds", demo_seconds, "How long every tenant runs")
+      ->check(CLI::Range(0.5, 3600.0))
+      ->capture_default_str();
+  democ->add_option("--vmm", demo_vmm, "auto (KVM when /dev/kvm is usable), kvm or soft")
+      ->check(CLI::IsMember({"auto", "kvm", "soft"}))
+      ->capture_default_str();
+  democ->add_option("--out", demo_dir, "Directory for the screens and demo.json")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -273,6 +375,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("workloads")) return list_workloads();
   if (*typesc) return list_types(types_json);
   if (*runc) return run(rargs);
+  if (*democ) return demo(demo_seconds, demo_vmm, demo_dir);
   if (*nat) {
     if (!wl::find_workload(nopt.workload.c_str()))
       return usage_error(fmt::format("unknown workload '{}'; see 'gvirt workloads'", nopt.workload));

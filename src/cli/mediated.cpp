@@ -21,11 +21,14 @@ namespace {
 
 using namespace vmm_abi;
 
-nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv::Vm& vm) {
+// `vm` is null for a soft VM (it has no exits).
+nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv::Vm* vm, const gvt::Traps& t0,
+                         double seconds) {
   const gvt::GmSlice& s = v.slice();
   const gvt::Traps t = v.traps();
   const gvt::GgttStats gs = v.ggtt_stats();
-  return {{"id", v.id()},
+  auto per_s = [seconds](uint64_t now, uint64_t then) { return seconds > 0 ? (now - then) / seconds : 0.0; };
+  nlohmann::json j = {{"id", v.id()},
           {"type", type.name},
           {"aperture", {{"base", s.low_base}, {"size", s.low_size}}},
           {"hidden_gm", {{"base", s.high_base}, {"size", s.high_size}}},
@@ -46,10 +49,20 @@ nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv
             {"commands_scanned", t.commands_scanned},
             {"dwords_scanned", t.dwords_scanned},
             {"flips_emulated", t.flips_emulated}}},
-          {"msis", v.msis_injected()},
-          {"vm_mmio_exits", vm.exits().mmio},
-          {"bar2_exits_in_slice", vm.watched_exits()}};
+          {"traps_per_s",
+           {{"mmio", per_s(t.mmio, t0.mmio)},
+            {"ggtt", per_s(t.ggtt, t0.ggtt)},
+            {"pvinfo", per_s(t.pvinfo, t0.pvinfo)},
+            {"pagetable", per_s(t.pagetable, t0.pagetable)}}},
+          {"msis", v.msis_injected()}};
+  if (vm) {
+    j["vm_mmio_exits"] = vm->exits().mmio;
+    j["bar2_exits_in_slice"] = vm->watched_exits();
+  }
+  return j;
 }
+
+double ms(uint64_t ns) { return ns / 1e6; }
 
 // The selftest workload draws a pattern of its vGPU id: its screen must be
 // exactly that.
@@ -66,9 +79,11 @@ tl::expected<std::unique_ptr<MediatedHost>, std::string> MediatedHost::create(ui
                                                                               const VmRunOptions& opt) {
   std::unique_ptr<MediatedHost> h(new MediatedHost());
   h->opt_ = opt;
-  auto elf = hv::read_file(guest_image_path());
-  if (!elf) return tl::unexpected(elf.error());
-  h->elf_ = std::move(*elf);
+  if (opt.vmm != "soft") {
+    auto elf = hv::read_file(guest_image_path());
+    if (!elf) return tl::unexpected(elf.error());
+    h->elf_ = std::move(*elf);
+  }
   auto gpu = hw::Gpu::create(hw::GpuConfig{host_mem, false});
   if (!gpu) return tl::unexpected(gpu.error());
   h->gpu_ = std::move(*gpu);
@@ -77,7 +92,7 @@ tl::expected<std::unique_ptr<MediatedHost>, std::string> MediatedHost::create(ui
   drv::PvInfo own = gvt::host_ranges();
   if (auto r = h->host_.init(*h->platform_, &own); !r)
     return tl::unexpected(fmt::format("host driver: {}", drv::error_name(r.error())));
-  auto mediator = gvt::Gvt::create(h->host_, true);
+  auto mediator = gvt::Gvt::create(h->host_, true, opt.sched);
   if (!mediator) return tl::unexpected(mediator.error());
   h->gvt_ = std::move(*mediator);
   std::filesystem::create_directories(opt.log_dir);
@@ -86,6 +101,11 @@ tl::expected<std::unique_ptr<MediatedHost>, std::string> MediatedHost::create(ui
 
 MediatedHost::~MediatedHost() {
   for (size_t i = 0; i < guests_.size(); ++i) destroy(i);
+  if (host_run_) {
+    if (host_run_->thread.joinable()) host_run_->thread.join();
+    if (host_run_->initialised) host_run_->dev.fini();
+    host_run_.reset();
+  }
   gvt_.reset();
   if (platform_) host_.fini();
 }
@@ -103,6 +123,20 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   };
   if (!gu.type) return fail(fmt::format("unknown vGPU type '{}'", spec.type));
   uint64_t bytes = spec.ram_mib << 20;
+  if (opt_.trace_commands) {
+    auto path = std::filesystem::path(opt_.log_dir) / (name + ".cmds.log");
+    gu.trace = std::fopen(path.c_str(), "w");
+    if (!gu.trace) return fail(fmt::format("cannot write {}", path.string()));
+  }
+  if (opt_.vmm == "soft") {
+    if (spec.workload == "selftest" || !self_test(spec, opt_).empty())
+      return fail("guest self-tests probe CPU isolation, which a soft VM does not have: run them under KVM");
+    auto soft = SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace);
+    if (!soft) return fail(soft.error());
+    gu.soft = std::move(*soft);
+    gu.vgpu = &gu.soft->vgpu();
+    return i;
+  }
   if (!platform_->alloc_pages(bytes / gen8::kPageSize, false, &gu.ram))
     return fail(fmt::format("cannot allocate {} MiB of guest RAM", spec.ram_mib));
   auto vm = hv::Vm::create(vm_config(
@@ -116,11 +150,6 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   auto dom = std::make_shared<hw::Domain>(bytes);
   dom->map(0, gu.ram.phys, bytes);
   gu.domain = gpu_->add_domain(dom);
-  if (opt_.trace_commands) {
-    auto path = std::filesystem::path(opt_.log_dir) / (name + ".cmds.log");
-    gu.trace = std::fopen(path.c_str(), "w");
-    if (!gu.trace) return fail(fmt::format("cannot write {}", path.string()));
-  }
   auto v = gvt_->create_vgpu(
       {gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain, opt_.scan_nonpriv, gu.trace});
   if (!v) return fail(v.error());
@@ -131,7 +160,10 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   const gvt::GmSlice& s = gu.vgpu->slice();
   gu.vm->watch_exits(kApertureBase + s.low_base, s.low_size);
   watch_frames(
-      *gu.vm, gu.win, [](uint64_t) {},
+      *gu.vm, gu.win,
+      [&gu](uint64_t mark) {
+        if (mark == vmm_abi::kMarkFramesStart) gu.traps0 = gu.vgpu->traps();
+      },
       [&gu, this]() -> tl::expected<hw::Frame, std::string> {
         auto fb = gvt::decode_fb(*gu.vgpu, host_, 0);
         if (!fb) return tl::unexpected(fb.error());
@@ -140,15 +172,48 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   return i;
 }
 
-void MediatedHost::start(size_t i) { guests_[i]->vm->start(); }
+void MediatedHost::start(size_t i) {
+  Guest& gu = *guests_[i];
+  if (gu.soft)
+    gu.thread = std::thread([this, &gu] { run_soft(gu); });
+  else
+    gu.vm->start();
+}
+
+// The soft VM's CPU: the guest's driver and workload on this thread, measured
+// as the host measures a KVM VM (host-timed frames, the screen decoded from
+// the vGPU's plane).
+void MediatedHost::run_soft(Guest& gu) {
+  drv::Device dev;
+  if (auto r = dev.init(gu.soft->guest()); !r) {
+    gu.soft_result.workload = gu.spec.workload;
+    gu.soft_result.status = fmt::format("error: guest driver: {}", drv::error_name(r.error()));
+    return;
+  }
+  NativeOptions o{gu.spec.workload, gu.spec.frames, gu.spec.seconds};
+  gu.soft_result = measure_workload(
+      dev, o, nullptr,
+      [&]() -> tl::expected<hw::Frame, std::string> {
+        auto fb = gvt::decode_fb(*gu.vgpu, host_, 0);
+        if (!fb) return tl::unexpected(fb.error());
+        return hw::Frame{fb->width, fb->height, std::move(fb->pixels)};
+      },
+      [&gu] { gu.traps0 = gu.vgpu->traps(); });
+  dev.fini();
+}
 
 RunResult MediatedHost::wait(size_t i) {
   Guest& gu = *guests_[i];
-  hv::VmStatus st = gu.vm->wait();
   RunResult r;
-  r.workload = gu.spec.workload;
   const bool test = !self_test(gu.spec, opt_).empty();
-  collect_result(r, *gu.vm, st, gu.win, test);
+  if (gu.soft) {
+    gu.thread.join();
+    r = std::move(gu.soft_result);
+  } else {
+    hv::VmStatus st = gu.vm->wait();
+    r.workload = gu.spec.workload;
+    collect_result(r, *gu.vm, st, gu.win, test);
+  }
   std::string failsafe = gu.vgpu->status();
   if (failsafe != "ok") r.status = failsafe;
   if (r.status == "ok" && gu.spec.workload == "selftest" && !test) {
@@ -166,12 +231,18 @@ RunResult MediatedHost::wait(size_t i) {
   }
   const uint64_t flips = gu.vgpu->traps().flips_emulated;
   r.commands_executed -= std::min(r.commands_executed, flips * (gen8::cmd(gen8::Op::MI_DISPLAY_FLIP).len.min - 1));
-  r.vgpu = vgpu_json(*gu.vgpu, *gu.type, *gu.vm);
+  r.vgpu = vgpu_json(*gu.vgpu, *gu.type, gu.vm.get(), gu.traps0, r.seconds);
+  r.sched = sched_json(*gu.vgpu, gu.vgpu->shadow_contexts());
   return r;
 }
 
 void MediatedHost::destroy(size_t i) {
   Guest& gu = *guests_[i];
+  if (gu.thread.joinable()) gu.thread.join();
+  if (gu.soft) {
+    gu.soft.reset();  // drains and destroys the vGPU, then frees the RAM
+    gu.vgpu = nullptr;
+  }
   if (gu.vm) {
     gu.vm->stop("destroyed");
     gu.vm->wait();
@@ -187,8 +258,65 @@ void MediatedHost::destroy(size_t i) {
   gu.ram = {};
 }
 
-tl::expected<std::vector<RunResult>, std::string> run_mediated(const std::vector<VmSpec>& specs,
-                                                               const VmRunOptions& opt) {
+tl::expected<void, std::string> MediatedHost::start_host(const VmSpec& spec) {
+  host_run_ = std::make_unique<HostRun>();
+  HostRun& hr = *host_run_;
+  hr.spec = spec;
+  hr.tenant = std::make_unique<gvt::HostTenant>(*gvt_, gvt::default_type().weight);
+  const drv::PvInfo own = gvt::host_tenant_ranges();
+  if (auto r = hr.dev.init(*platform_, &own, hr.tenant.get()); !r)
+    return tl::unexpected(fmt::format("host workload: driver init: {}", drv::error_name(r.error())));
+  hr.initialised = true;
+  hr.thread = std::thread([this, &hr] {
+    NativeOptions o{hr.spec.workload, hr.spec.frames, hr.spec.seconds};
+    hr.result = measure_workload(hr.dev, o, nullptr, [this] { return gpu_->scanout(0); });
+  });
+  return {};
+}
+
+RunResult MediatedHost::wait_host() {
+  HostRun& hr = *host_run_;
+  hr.thread.join();
+  RunResult r = std::move(hr.result);
+  for (uint32_t lrca : r.contexts) {
+    auto c = gpu_->counters(lrca);
+    r.commands_executed += c.commands;
+    r.pixels_written += c.pixels;
+  }
+  r.sched = sched_json(*hr.tenant, r.contexts);
+  return r;
+}
+
+// GPU busy time comes from the model's own accounting of the contexts that
+// ran the tenant's work, not from the scheduler's books.
+nlohmann::json MediatedHost::sched_json(const gvt::SchedClient& c, const std::vector<uint32_t>& contexts) const {
+  const gvt::SchedStats s = gvt_->sched_stats(&c);
+  uint64_t busy = 0;
+  for (uint32_t lrca : contexts) busy += gpu_->counters(lrca).busy_ns;
+  return {{"weight", c.sched_weight()},
+          {"gpu_busy_ms", ms(busy)},
+          {"owned_ms", ms(s.owned_ns)},
+          {"switches_in", s.switches_in},
+          {"workloads", s.workloads},
+          {"drain_max_ms", ms(s.drain_max_ns)},
+          {"drain_p99_ms", ms(s.drain_p99_ns)},
+          {"hangs", s.hangs},
+          {"preempted", s.preempted}};
+}
+
+nlohmann::json MediatedHost::scheduler_json() const {
+  const gvt::SwitchStats s = gvt_->switch_stats();
+  const gvt::SchedParams& p = gvt_->sched_params();
+  return {{"tick_ms", ms(p.tick_ns)},
+          {"balance_ms", ms(p.balance_ns)},
+          {"drain_timeout_ms", ms(p.drain_timeout_ns)},
+          {"switches", s.switches},
+          {"switch_latency_us",
+           {{"p50", s.latency_p50_ns / 1e3}, {"p99", s.latency_p99_ns / 1e3}, {"max", s.latency_max_ns / 1e3}}},
+          {"drain_us", {{"p50", s.drain_p50_ns / 1e3}, {"p99", s.drain_p99_ns / 1e3}, {"max", s.drain_max_ns / 1e3}}}};
+}
+
+tl::expected<MediatedRun, std::string> run_mediated(const std::vector<VmSpec>& specs, const VmRunOptions& opt) {
   uint64_t total_ram = 0;
   for (const auto& s : specs) total_ram += s.ram_mib << 20;
   auto host = MediatedHost::create(total_ram + (1ull << 30), opt);
@@ -197,9 +325,23 @@ tl::expected<std::vector<RunResult>, std::string> run_mediated(const std::vector
   for (const auto& s : specs)
     if (auto i = h.add_vm(s); !i) return tl::unexpected(i.error());
   for (size_t i = 0; i < specs.size(); ++i) h.start(i);
-  std::vector<RunResult> results;
-  for (size_t i = 0; i < specs.size(); ++i) results.push_back(h.wait(i));
-  return results;
+  if (!opt.host_workload.empty()) {
+    VmSpec hs;
+    hs.workload = opt.host_workload;
+    hs.frames = specs.empty() ? 200 : specs[0].frames;
+    hs.seconds = specs.empty() ? 0 : specs[0].seconds;
+    if (auto r = h.start_host(hs); !r) return tl::unexpected(r.error());
+  }
+  MediatedRun run;
+  for (size_t i = 0; i < specs.size(); ++i) run.results.push_back(h.wait(i));
+  if (!opt.host_workload.empty()) run.results.push_back(h.wait_host());
+  // Shares of the GPU's busy time, over every tenant.
+  double total = 0;
+  for (const auto& r : run.results) total += r.sched.value("gpu_busy_ms", 0.0);
+  for (auto& r : run.results)
+    if (!r.sched.is_null()) r.sched["gpu_share"] = total > 0 ? r.sched.value("gpu_busy_ms", 0.0) / total : 0.0;
+  run.scheduler = h.scheduler_json();
+  return run;
 }
 
 }  // namespace cli

@@ -1,10 +1,13 @@
 // `gvirt run --vm ...` without --passthrough: every VM on its own vGPU, all
-// sharing the one physical GPU through the mediator (src/gvt). The host's
-// driver owns the physical GPU and its own GM slice; the mediator reaches the
-// GPU only through it.
+// sharing the one physical GPU through the mediator (src/gvt), time-shared by
+// its scheduler. The host's driver owns the physical GPU and its own GM
+// slice; the mediator reaches the GPU only through it. The host's own
+// workload (--host-workload) is one more tenant. VMs are KVM VMs, or soft
+// VMs (--vmm soft) where there is no KVM.
 #pragma once
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -12,9 +15,11 @@
 #include "cli/guest_run.h"
 #include "cli/native.h"
 #include "cli/passthrough.h"
+#include "cli/soft_vm.h"
 #include "cli/vm_spec.h"
 #include "driver/device.h"
 #include "gvt/gvt.h"
+#include "gvt/host_tenant.h"
 #include "host/hw_platform.h"
 #include "hw/gpu.h"
 
@@ -38,6 +43,11 @@ class MediatedHost {
   // Stops VM i, destroys its vGPU (drain, scratch, flush, free), then zeroes
   // and frees its RAM.
   void destroy(size_t i);
+  // The host's own workload as a scheduler tenant, on its own thread.
+  tl::expected<void, std::string> start_host(const VmSpec& spec);
+  RunResult wait_host();
+  // The scheduler's parameters and what it measured over the whole run.
+  nlohmann::json scheduler_json() const;
 
   hv::Vm& vm(size_t i) { return *guests_[i]->vm; }
   gvt::Vgpu& vgpu(size_t i) { return *guests_[i]->vgpu; }
@@ -55,7 +65,22 @@ class MediatedHost {
     uint32_t domain = 0;  // the VM's second-stage domain on the GPU
     std::FILE* trace = nullptr;
     FrameWindow win;
+    gvt::Traps traps0;  // at the first frame
+    std::unique_ptr<SoftVm> soft;  // instead of `vm`
+    std::thread thread;  // a soft VM's CPU
+    RunResult soft_result;
   };
+  struct HostRun {
+    VmSpec spec;
+    std::unique_ptr<gvt::HostTenant> tenant;
+    drv::Device dev;
+    bool initialised = false;
+    std::thread thread;
+    RunResult result;
+  };
+  void run_soft(Guest& gu);
+  // What the scheduler and the GPU measured for one tenant.
+  nlohmann::json sched_json(const gvt::SchedClient& c, const std::vector<uint32_t>& contexts) const;
   MediatedHost() = default;
 
   VmRunOptions opt_;
@@ -65,10 +90,16 @@ class MediatedHost {
   drv::Device host_;
   std::unique_ptr<gvt::Gvt> gvt_;
   std::vector<std::unique_ptr<Guest>> guests_;
+  std::unique_ptr<HostRun> host_run_;
 };
 
-// Runs every spec at once, each VM on its own vGPU.
-tl::expected<std::vector<RunResult>, std::string> run_mediated(const std::vector<VmSpec>& specs,
-                                                               const VmRunOptions& opt);
+struct MediatedRun {
+  std::vector<RunResult> results;  // the VMs', then the host's own workload
+  nlohmann::json scheduler;
+};
+
+// Runs every spec at once, each VM on its own vGPU, with the host's own
+// workload beside them if `opt.host_workload` names one.
+tl::expected<MediatedRun, std::string> run_mediated(const std::vector<VmSpec>& specs, const VmRunOptions& opt);
 
 }  // namespace cli

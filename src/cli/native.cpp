@@ -18,46 +18,42 @@ std::string hex64(uint64_t v) { return fmt::format("{:016x}", v); }
 
 }  // namespace
 
-tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
-  auto gpu = hw::Gpu::create(hw::GpuConfig{1ull << 30, true});
-  if (!gpu) return tl::unexpected(gpu.error());
-  host::HwPlatform platform(**gpu);
-  drv::Device dev;
+RunResult measure_workload(drv::Device& dev, const NativeOptions& opt, hw::Gpu* gpu,
+                           const std::function<tl::expected<hw::Frame, std::string>()>& scan,
+                           const std::function<void()>& at_start) {
   RunResult r;
   r.workload = opt.workload;
-  if (auto s = dev.init(platform); !s) {
-    r.status = fmt::format("error: driver init: {}", drv::error_name(s.error()));
-    return r;
-  }
   auto latency = std::make_unique<wl::Latency>();
   wl::Params params;
   params.frames = opt.seconds > 0 ? UINT32_MAX : opt.frames;
   params.max_ns = static_cast<uint64_t>(opt.seconds * 1e9);
-  // Clocks and counters start at the first frame: set-up is not measured.
   // Clocks and counters cover the frames only, not set-up or teardown; the
   // last frame is scanned out before the workload frees it.
   struct Window {
     hw::Gpu* gpu;
     drv::Device* dev;
     RunResult* r;
+    const std::function<tl::expected<hw::Frame, std::string>()>* scan;
+    const std::function<void()>* at_start;
     hw::MmioStats mmio;
     std::chrono::steady_clock::time_point t0;
     uint64_t submissions = 0;
     std::optional<tl::expected<hw::Frame, std::string>> frame;
-  } win{gpu->get(), &dev, &r, {}, std::chrono::steady_clock::now(), 0, std::nullopt};
+  } win{gpu, &dev, &r, &scan, &at_start, {}, std::chrono::steady_clock::now(), 0, std::nullopt};
   params.user = &win;
   params.on_start = [](void* u) {
     auto* w = static_cast<Window*>(u);
-    w->mmio = w->gpu->mmio_stats();
+    if (w->gpu) w->mmio = w->gpu->mmio_stats();
     w->submissions = w->dev->stats().submissions;
+    if (*w->at_start) (*w->at_start)();
     w->t0 = std::chrono::steady_clock::now();
   };
   params.on_done = [](void* u) {
     auto* w = static_cast<Window*>(u);
     w->r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w->t0).count();
-    w->r->mmio = w->gpu->mmio_stats() - w->mmio;
+    if (w->gpu) w->r->mmio = w->gpu->mmio_stats() - w->mmio;
     w->r->submissions = w->dev->stats().submissions - w->submissions;
-    w->frame = w->gpu->scanout(0);
+    w->frame = (*w->scan)();
   };
   wl::Result res = wl::run(dev, opt.workload.c_str(), params, latency.get());
   r.frames = res.frames;
@@ -66,11 +62,7 @@ tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
   r.guest_checksum = hex64(res.guest_checksum);
   r.workload_cpu_ms = res.cpu_ns / 1e6;
   r.interrupts = dev.stats().interrupts;
-  for (int i = 0; i < res.n_contexts; ++i) {
-    auto c = (*gpu)->counters(res.contexts[i]);
-    r.commands_executed += c.commands;
-    r.pixels_written += c.pixels;
-  }
+  r.contexts.assign(res.contexts, res.contexts + res.n_contexts);
   if (latency->count) {
     LatencyStats l;
     l.count = latency->count;
@@ -90,6 +82,27 @@ tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
     r.status = fmt::format("error: {}", win.frame ? win.frame->error() : "no frame was shown");
   else
     r.status = "ok";
+  return r;
+}
+
+tl::expected<RunResult, std::string> run_native(const NativeOptions& opt) {
+  auto gpu = hw::Gpu::create(hw::GpuConfig{1ull << 30, true});
+  if (!gpu) return tl::unexpected(gpu.error());
+  host::HwPlatform platform(**gpu);
+  drv::Device dev;
+  if (auto s = dev.init(platform); !s) {
+    RunResult r;
+    r.workload = opt.workload;
+    r.status = fmt::format("error: driver init: {}", drv::error_name(s.error()));
+    return r;
+  }
+  hw::Gpu& g = **gpu;
+  RunResult r = measure_workload(dev, opt, &g, [&g] { return g.scanout(0); });
+  for (uint32_t lrca : r.contexts) {
+    auto c = g.counters(lrca);
+    r.commands_executed += c.commands;
+    r.pixels_written += c.pixels;
+  }
   dev.fini();
   return r;
 }
@@ -122,6 +135,7 @@ nlohmann::json to_json(const RunResult& r) {
                   {"per_frame", r.frames ? double(r.exits->total) / r.frames : 0.0}};
   if (!r.console_log.empty()) j["console_log"] = r.console_log;
   if (!r.vgpu.is_null()) j["vgpu"] = r.vgpu;
+  if (!r.sched.is_null()) j["sched"] = r.sched;
   if (r.latency)
     j["latency_us"] = {{"count", r.latency->count}, {"mean", r.latency->mean_us},
                        {"p50", r.latency->p50_us},  {"p99", r.latency->p99_us},

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
+#include "driver/device.h"
 #include "hw/gpu.h"
 
 namespace cli {
@@ -41,6 +44,8 @@ struct RunResult {
   std::optional<ExitCounts> exits;      // VM runs only, during the frames
   std::string console_log;              // VM runs only
   nlohmann::json vgpu;                  // mediated runs only: the vGPU and its counters
+  std::vector<uint32_t> contexts;       // the driver's contexts (LRCAs), natively and for the host tenant
+  nlohmann::json sched;                 // mediated runs only: what the scheduler and the GPU measured
 };
 
 struct NativeOptions {
@@ -52,6 +57,16 @@ struct NativeOptions {
 // Fails (with one sentence) only when the model cannot be set up; a workload
 // failure is reported in RunResult::status.
 tl::expected<RunResult, std::string> run_native(const NativeOptions& opt);
+
+// Runs a workload on an initialised driver and measures it as the host does:
+// wall time from the first frame to the last, the model's MMIO counts
+// (`gpu`, when the driver reaches the model directly), and the screen `scan`
+// takes once the last frame is up. Fills everything but the GPU's per-context
+// counters, which depend on whose contexts ran the work.
+// `at_start` runs at the first frame, with the clocks.
+RunResult measure_workload(drv::Device& dev, const NativeOptions& opt, hw::Gpu* gpu,
+                           const std::function<tl::expected<hw::Frame, std::string>()>& scan,
+                           const std::function<void()>& at_start = {});
 nlohmann::json to_json(const RunResult& r);
 
 }  // namespace cli

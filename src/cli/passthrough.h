@@ -10,6 +10,7 @@
 
 #include "cli/native.h"
 #include "cli/vm_spec.h"
+#include "gvt/sched_policy.h"
 
 namespace cli {
 
@@ -21,6 +22,10 @@ struct VmRunOptions {
   // command to <log_dir>/vm<N>.cmds.log.
   bool scan_nonpriv = false;
   bool trace_commands = false;
+  // Mediated runs: "kvm" VMs, or "soft" VMs (no KVM needed; cli/soft_vm.h).
+  std::string vmm = "kvm";
+  gvt::SchedParams sched;
+  std::string host_workload;  // the host's own workload beside the VMs, if any
 };
 
 // The guest image built beside the gvirt binary.

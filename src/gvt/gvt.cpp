@@ -242,10 +242,10 @@ Gvt::Tenant* Gvt::tenant_locked(const SchedClient* c) const {
   return nullptr;
 }
 
-bool Gvt::has_work_locked(const Tenant& t) const {
+bool Gvt::has_work_locked(const Tenant& t, uint64_t now) const {
   for (int e = 0; e < gen8::kNumEngines; ++e)
     if (!t.q[e].empty() || (active_[e] && active_[e]->client == t.client)) return true;
-  return false;
+  return t.last_queued_ns && now - t.last_queued_ns < sched_.tick_ns;
 }
 
 void Gvt::queue(std::unique_ptr<Workload> w) {
@@ -258,9 +258,10 @@ void Gvt::queue(std::unique_ptr<Workload> w) {
       return;
     }
     t->q[e].push_back(std::move(w));
+    t->last_queued_ns = host_.platform().now_ns();
     if (!owner_ && !next_) {
       next_ = t;
-      switch_asked_ns_ = host_.platform().now_ns();
+      switch_asked_ns_ = t->last_queued_ns;
       try_switch_locked();
     } else {
       start_next_locked(e);
@@ -290,9 +291,9 @@ void Gvt::charge_locked(uint64_t now) {
 void Gvt::schedule_locked(uint64_t now) {
   charge_locked(now);
   if (next_) return try_switch_locked();
-  auto has_work = [this](uint32_t id) {
+  auto has_work = [this, now](uint32_t id) {
     for (const auto& t : tenants_)
-      if (t->id == id) return has_work_locked(*t);
+      if (t->id == id) return has_work_locked(*t, now);
     return false;
   };
   auto pick = policy_.pick(owner_ ? std::optional<uint32_t>(owner_->id) : std::nullopt, has_work);

@@ -123,6 +123,7 @@ class Gvt final : private SubmitPort {
     std::array<std::deque<std::unique_ptr<Workload>>, gen8::kNumEngines> q;
     SchedStats stats;
     Samples drains;  // of switches away from it
+    uint64_t last_queued_ns = 0;
   };
   Gvt(drv::Device& host, const SchedParams& sched) : host_(host), sched_(sched), policy_(sched) {}
   // ---- SubmitPort ----
@@ -133,7 +134,9 @@ class Gvt final : private SubmitPort {
   void cancel(SchedClient* c, int engine) override;
   // ---- the scheduler, all with qmu_ ----
   Tenant* tenant_locked(const SchedClient* c) const;
-  bool has_work_locked(const Tenant& t) const;
+  // Queued or running work, or a submission within the last tick: a client
+  // that submits one small batch at a time keeps its slice between them.
+  bool has_work_locked(const Tenant& t, uint64_t now) const;
   // Charges the owner, then asks the policy who should own the GPU.
   void schedule_locked(uint64_t now);
   void charge_locked(uint64_t now);

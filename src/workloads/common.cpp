@@ -78,15 +78,17 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
     r.error = "unknown workload";
     return r;
   }
+  alignas(64) unsigned char storage[kMaxWorkloadBytes];
   Workload* w = nullptr;
   for (int i = 0; i < registry_size(); ++i)
-    if (&registry()[i]->info() == info) w = registry()[i];
+    if (&registry()[i]->info() == info) w = registry()[i]->construct(storage);
   Frame2d frame;
   auto fail = [&](drv::Error e) {
     const char* why = w->failure();
     r.error = why ? why : drv::error_name(e);
     frame.fini();
     w->fini();
+    w->destroy();
     return r;
   };
   if (auto s = frame.init(dev, params.async_flips); !s) return fail(s.error());
@@ -111,6 +113,7 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
   if (params.on_done) params.on_done(params.user);
   frame.fini();
   w->fini();
+  w->destroy();
   r.ok = true;
   return r;
 }

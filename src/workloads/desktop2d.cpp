@@ -12,7 +12,7 @@ constexpr uint32_t kAtlasW = kGlyphW * kAtlasCols, kAtlasH = kGlyphH * kAtlasRow
 constexpr uint32_t kAtlasPitch = kAtlasW * 4;
 constexpr uint32_t kWinW = 300, kWinH = 200, kWindows = 12, kTextRows = 6, kTextCols = 32;
 
-class Desktop2d final : public Workload {
+class Desktop2d final : public Registered<Desktop2d> {
  public:
   const Info& info() const override { return info_; }
 

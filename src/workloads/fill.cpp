@@ -8,7 +8,7 @@ namespace {
 
 constexpr uint32_t kPatW = 512, kPatH = 384, kPatPitch = kPatW * 4;
 
-class Fill final : public Workload {
+class Fill final : public Registered<Fill> {
  public:
   const Info& info() const override { return info_; }
 

@@ -82,7 +82,7 @@ static_assert((kBeyondRam & kPteAddrMask) == kBeyondRam);
 constexpr uint32_t kMarker = 0x5E1F7E57u;
 constexpr uint32_t kVblanks = 3;
 
-class Selftest final : public Workload {
+class Selftest final : public Registered<Selftest> {
  public:
   const Info& info() const override { return info_; }
   const char* failure() const override { return failure_; }

@@ -9,7 +9,7 @@ namespace {
 
 constexpr uint32_t kBatchesPerFrame = 64, kSquare = 16;
 
-class Submit final : public Workload {
+class Submit final : public Registered<Submit> {
  public:
   const Info& info() const override { return info_; }
 

@@ -407,7 +407,7 @@ Trace run_on_vgpu(const Script& s, int engine) {
   auto h = test_support::MediatedHost::create();
   EXPECT_TRUE(h) << h.error();
   if (!h) return {};
-  auto vm = test_support::GuestVm::create(**h);
+  auto vm = test_support::GuestVm::create((*h)->gpu(), (*h)->gvt());
   EXPECT_TRUE(vm) << vm.error();
   if (!vm) return {};
   drv::Device dev;

@@ -27,7 +27,7 @@ using namespace test_support;
 using clk = std::chrono::steady_clock;
 
 std::unique_ptr<GuestVm> new_vm(MediatedHost& h) {
-  auto vm = GuestVm::create(h);
+  auto vm = GuestVm::create(h.gpu(), h.gvt());
   EXPECT_TRUE(vm) << vm.error();
   return vm ? std::move(*vm) : nullptr;
 }

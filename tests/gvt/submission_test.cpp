@@ -1,5 +1,5 @@
 // Mediated submission end to end, in one process: the real driver and the
-// real workloads run as a guest on a vGPU (test_support::VgpuGuest over a
+// real workloads run as a guest on a vGPU (cli::VgpuGuest over a
 // FakeMpt), every ELSP becomes a scanned shadow workload on the GPU model,
 // and the result must be exactly what the same workload gives natively.
 // Without KVM this runs everywhere, and under TSan in CI.
@@ -53,7 +53,7 @@ struct GuestPages {
   int contexts = 0;
 };
 
-void collect(test_support::VgpuGuest& g, drv::Device& dev, GuestPages* out) {
+void collect(cli::VgpuGuest& g, drv::Device& dev, GuestPages* out) {
   auto add_gm = [&](uint64_t gm, uint64_t bytes) {
     for (uint64_t off = 0; off < bytes; off += kPageSize)
       if (auto gpa = g.gm_to_gpa(gm + off)) out->gpas.insert(*gpa & ~(kPageSize - 1));
@@ -124,7 +124,7 @@ class SubmissionTest : public ::testing::Test {
     host = std::move(*m);
   }
   std::unique_ptr<GuestVm> new_vm() {
-    auto vm = GuestVm::create(*host);
+    auto vm = GuestVm::create(host->gpu(), host->gvt());
     EXPECT_TRUE(vm) << vm.error();
     return vm ? std::move(*vm) : nullptr;
   }

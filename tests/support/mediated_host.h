@@ -1,8 +1,8 @@
 // gVirt in one process, without KVM: the GPU model, the host's driver on it
 // (ballooned into the host's slice), the mediator with submission, and VMs
-// played by FakeMpts whose RAM is lent host memory, each with its vGPU at
-// 00:02.0 and a guest platform (VgpuGuest) the real driver runs on. The
-// sequence is cli::MediatedHost::add_vm's, less the KVM VM.
+// played by soft VMs (cli::SoftVm: FakeMpts whose RAM is lent host memory,
+// each with its vGPU at 00:02.0 and a guest platform the real driver runs
+// on).
 #pragma once
 
 #include <memory>
@@ -18,7 +18,7 @@
 #include "hv/fake_mpt.h"
 #include "hw/domain.h"
 #include "hw/gpu.h"
-#include "support/vgpu_guest.h"
+#include "cli/soft_vm.h"
 
 namespace test_support {
 
@@ -69,57 +69,9 @@ class MediatedHost {
   std::unique_ptr<gvt::Gvt> gvt_;
 };
 
-// One VM: RAM from host memory (GPA 0 = HPA ram_hpa), its second-stage domain
-// on the GPU, its FakeMpt, its vGPU, and the guest platform on top.
-class GuestVm {
- public:
-  static constexpr uint64_t kDefaultRam = 64ull << 20;
-
-  static tl::expected<std::unique_ptr<GuestVm>, std::string> create(MediatedHost& h, uint64_t ram = kDefaultRam,
-                                                                   const gvt::VgpuType* type = nullptr) {
-    std::unique_ptr<GuestVm> vm(new GuestVm(h));
-    auto hpa = h.gpu().memory().alloc_pages(ram / gen8::kPageSize);
-    if (!hpa) return tl::unexpected(hpa.error());
-    vm->ram_hpa_ = *hpa;
-    vm->ram_size_ = ram;
-    vm->mpt_ = std::make_unique<hv::FakeMpt>(ram, 4096, *hpa, h.gpu().memory().base() + *hpa);
-    auto dom = std::make_shared<hw::Domain>(ram);
-    if (!dom->map(0, *hpa, ram)) return tl::unexpected(std::string("cannot map the VM's domain"));
-    vm->domain_ = h.gpu().add_domain(dom);
-    auto v = h.gvt().create_vgpu(
-        {type, vm->mpt_.get(), ram, vmm_abi::kBar0Base, vmm_abi::kApertureBase, vm->domain_});
-    if (!v) return tl::unexpected(v.error());
-    vm->vgpu_ = *v;
-    vm->guest_ = std::make_unique<VgpuGuest>(*vm->mpt_, *vm->vgpu_);
-    return vm;
-  }
-  ~GuestVm() {
-    destroy_vgpu();
-    if (domain_) h_.gpu().remove_domain(domain_);
-    if (ram_size_) h_.gpu().memory().free_pages(ram_hpa_, ram_size_ / gen8::kPageSize);
-  }
-
-  // Drains the vGPU and destroys it: from here on nothing but the test
-  // touches the VM's RAM.
-  void destroy_vgpu() {
-    if (vgpu_) h_.gvt().destroy_vgpu(vgpu_);
-    vgpu_ = nullptr;
-  }
-
-  hv::FakeMpt& mpt() { return *mpt_; }
-  gvt::Vgpu& vgpu() { return *vgpu_; }
-  VgpuGuest& guest() { return *guest_; }
-  uint64_t ram_hpa() const { return ram_hpa_; }
-  uint64_t ram_size() const { return ram_size_; }
-
- private:
-  explicit GuestVm(MediatedHost& h) : h_(h) {}
-  MediatedHost& h_;
-  uint64_t ram_hpa_ = 0, ram_size_ = 0;
-  uint32_t domain_ = 0;
-  std::unique_ptr<hv::FakeMpt> mpt_;
-  gvt::Vgpu* vgpu_ = nullptr;
-  std::unique_ptr<VgpuGuest> guest_;
-};
+// One VM: RAM from host memory, its second-stage domain, its FakeMpt, its
+// vGPU, and the guest platform on top.
+using GuestVm = cli::SoftVm;
+using cli::VgpuGuest;
 
 }  // namespace test_support

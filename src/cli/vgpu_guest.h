@@ -1,6 +1,7 @@
-// A guest on a vGPU without KVM: the driver's platform (drv::Platform) for a
-// VM whose CPU is the calling thread and whose hypervisor is a FakeMpt, as
-// src/guest/guest_platform does it inside a real VM. Config space is the
+// A guest on a vGPU without KVM (a soft VM, see soft_vm.h): the driver's
+// platform (drv::Platform) for a VM whose CPU is the calling thread and whose
+// hypervisor is a FakeMpt, as src/guest/guest_platform does it inside a real
+// VM. The mediator's tests and `gvirt run --vmm soft` use it. Config space is the
 // vGPU's (00:02.0), MMIO goes through the MPT's trap at BAR0, pages are GPAs
 // of the FakeMpt's RAM (lent host memory, so phys_to_cpu(gpa) = ram + gpa is
 // what the GPU sees too), and BAR2 is the host aperture that the slice's
@@ -25,7 +26,7 @@
 #include "gvt/vgpu.h"
 #include "hv/fake_mpt.h"
 
-namespace test_support {
+namespace cli {
 
 // Pages of one guest-physical range: first fit over sorted free runs that
 // coalesce on free, zeroed when handed out (as src/guest/pages.h).
@@ -197,4 +198,4 @@ class VgpuGuest final : public drv::Platform {
   uint64_t unclaimed_ = 0, refused_frees_ = 0;
 };
 
-}  // namespace test_support
+}  // namespace cli
