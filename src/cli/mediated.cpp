@@ -22,8 +22,9 @@ namespace {
 using namespace vmm_abi;
 
 // `vm` is null for a soft VM (it has no exits).
+// Traps per second come from the frames window [t0, t1].
 nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv::Vm* vm, const gvt::Traps& t0,
-                         double seconds) {
+                         const gvt::Traps& t1, double seconds) {
   const gvt::GmSlice& s = v.slice();
   const gvt::Traps t = v.traps();
   const gvt::GgttStats gs = v.ggtt_stats();
@@ -50,10 +51,10 @@ nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv
             {"dwords_scanned", t.dwords_scanned},
             {"flips_emulated", t.flips_emulated}}},
           {"traps_per_s",
-           {{"mmio", per_s(t.mmio, t0.mmio)},
-            {"ggtt", per_s(t.ggtt, t0.ggtt)},
-            {"pvinfo", per_s(t.pvinfo, t0.pvinfo)},
-            {"pagetable", per_s(t.pagetable, t0.pagetable)}}},
+           {{"mmio", per_s(t1.mmio, t0.mmio)},
+            {"ggtt", per_s(t1.ggtt, t0.ggtt)},
+            {"pvinfo", per_s(t1.pvinfo, t0.pvinfo)},
+            {"pagetable", per_s(t1.pagetable, t0.pagetable)}}},
           {"msis", v.msis_injected()}};
   if (vm) {
     j["vm_mmio_exits"] = vm->exits().mmio;
@@ -163,6 +164,7 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
       *gu.vm, gu.win,
       [&gu](uint64_t mark) {
         if (mark == vmm_abi::kMarkFramesStart) gu.traps0 = gu.vgpu->traps();
+        if (mark == vmm_abi::kMarkFramesDone) gu.traps1 = gu.vgpu->traps();
       },
       [&gu, this]() -> tl::expected<hw::Frame, std::string> {
         auto fb = gvt::decode_fb(*gu.vgpu, host_, 0);
@@ -194,6 +196,7 @@ void MediatedHost::run_soft(Guest& gu) {
   gu.soft_result = measure_workload(
       dev, o, nullptr,
       [&]() -> tl::expected<hw::Frame, std::string> {
+        gu.traps1 = gu.vgpu->traps();
         auto fb = gvt::decode_fb(*gu.vgpu, host_, 0);
         if (!fb) return tl::unexpected(fb.error());
         return hw::Frame{fb->width, fb->height, std::move(fb->pixels)};
@@ -231,7 +234,7 @@ RunResult MediatedHost::wait(size_t i) {
   }
   const uint64_t flips = gu.vgpu->traps().flips_emulated;
   r.commands_executed -= std::min(r.commands_executed, flips * (gen8::cmd(gen8::Op::MI_DISPLAY_FLIP).len.min - 1));
-  r.vgpu = vgpu_json(*gu.vgpu, *gu.type, gu.vm.get(), gu.traps0, r.seconds);
+  r.vgpu = vgpu_json(*gu.vgpu, *gu.type, gu.vm.get(), gu.traps0, gu.traps1, r.seconds);
   r.sched = sched_json(*gu.vgpu, gu.vgpu->shadow_contexts());
   return r;
 }

@@ -65,7 +65,7 @@ class MediatedHost {
     uint32_t domain = 0;  // the VM's second-stage domain on the GPU
     std::FILE* trace = nullptr;
     FrameWindow win;
-    gvt::Traps traps0;  // at the first frame
+    gvt::Traps traps0, traps1;  // at the first frame and at the last
     std::unique_ptr<SoftVm> soft;  // instead of `vm`
     std::thread thread;  // a soft VM's CPU
     RunResult soft_result;

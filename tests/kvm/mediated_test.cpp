@@ -38,10 +38,10 @@ TEST(KvmMediated, FourVmsRunTheSelftestTogether) {
        spec("selftest", "", 30)},
       options());
   ASSERT_TRUE(results) << results.error();
-  ASSERT_EQ(results->size(), 4u);
+  ASSERT_EQ(results->results.size(), 4u);
   std::set<std::string> screens;
   std::set<uint64_t> ids;
-  for (const auto& r : *results) {
+  for (const auto& r : results->results) {
     SCOPED_TRACE(r.console_log);
     EXPECT_EQ(r.status, "ok");
     EXPECT_EQ(r.frames, 30u);
@@ -67,8 +67,8 @@ TEST(KvmMediated, FourVmsRunTheSelftestTogether) {
   }
   EXPECT_EQ(screens.size(), 4u) << "every VM shows its own screen";
   EXPECT_EQ(ids.size(), 4u);
-  EXPECT_EQ((*results)[0].vgpu["type"], "A");
-  EXPECT_EQ((*results)[1].vgpu["type"], "B");
+  EXPECT_EQ(results->results[0].vgpu["type"], "A");
+  EXPECT_EQ(results->results[1].vgpu["type"], "B");
 }
 
 // Mediated submission: the guest's own buffers, scanned and run from shadow
@@ -82,7 +82,7 @@ TEST_P(KvmMediatedWorkload, GivesTheNativeChecksumAndCounts) {
   ASSERT_EQ(native.status, "ok");
   auto results = cli::run_mediated({spec(GetParam(), "", 30)}, options());
   ASSERT_TRUE(results) << results.error();
-  const cli::RunResult& r = (*results)[0];
+  const cli::RunResult& r = results->results[0];
   EXPECT_EQ(r.status, "ok");
   EXPECT_EQ(r.frame_checksum, native.frame_checksum);
   EXPECT_EQ(r.guest_checksum, native.guest_checksum);
@@ -109,8 +109,8 @@ TEST(KvmMediated, ThreeVmsAtOnceEachDrawTheirNativeFrames) {
   ASSERT_TRUE(results) << results.error();
   for (size_t i = 0; i < names.size(); ++i) {
     SCOPED_TRACE(names[i]);
-    EXPECT_EQ((*results)[i].status, "ok");
-    EXPECT_EQ((*results)[i].frame_checksum, want[i]);
+    EXPECT_EQ(results->results[i].status, "ok");
+    EXPECT_EQ(results->results[i].frame_checksum, want[i]);
   }
 }
 
