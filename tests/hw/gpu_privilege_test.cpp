@@ -43,6 +43,9 @@ TEST_F(GpuPrivilege, UnprivilegedLriToAPrivilegedRegisterFaults) {
   b->lri(kRcsBase + reg::RING_INSTPM, 0xFFFF0001);
   b->bb_end();
   expect_batch_fault(b.span(), Fault::Register);
+  // The execution log counts what reached the engine, the refused LRI too:
+  // the mediator's tests read it to show a forbidden LRI never got there.
+  EXPECT_EQ(gpu->lri_count(kRcs, kRcsBase + reg::RING_INSTPM), 1u);
   // The ring (privileged) may write the same register.
   h->reset_engine(kRcs);
   auto ctx = h->make_context(kRcs);
@@ -52,6 +55,9 @@ TEST_F(GpuPrivilege, UnprivilegedLriToAPrivilegedRegisterFaults) {
   h->run(ctx, r.span());
   ASSERT_TRUE(h->wait_idle(kRcs));
   EXPECT_EQ(reinterpret_cast<uint32_t*>(dst.cpu)[0], 1u);
+  EXPECT_EQ(gpu->lri_count(kRcs, kRcsBase + reg::RING_INSTPM), 2u);
+  EXPECT_EQ(gpu->lri_count(kBcs, kRcsBase + reg::RING_INSTPM), 0u);  // per engine
+  EXPECT_EQ(gpu->lri_count(kRcs, kRcsBase + reg::CS_GPR0), 0u);      // per register
 }
 
 TEST_F(GpuPrivilege, UnprivilegedLriToAGprIsAllowed) {
