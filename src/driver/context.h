@@ -67,6 +67,7 @@ class Batch {
   // Ends the batch and submits it; returns the seqno.
   Result<uint32_t> submit(const FlipRequest* flip = nullptr);
   uint32_t last_seqno() const { return seqno_; }
+  uint64_t va() const { return va_; }  // where the batch starts in the PPGTT
 
  private:
   Context* ctx_ = nullptr;

@@ -32,8 +32,10 @@ std::unique_ptr<GuestVm> new_vm(MediatedHost& h) {
   return vm ? std::move(*vm) : nullptr;
 }
 
-// A blitter context whose one batch waits on a semaphore nobody writes: the
-// engine is held until a reset.
+// A blitter context whose one batch never ends: it waits on a semaphore
+// nobody writes, or jumps to itself. The engine is held until a reset.
+enum class Stuck { Semaphore, SelfLoop };
+
 struct StuckBatch {
   drv::Context ctx;
   drv::Bo sem;
@@ -41,7 +43,7 @@ struct StuckBatch {
   drv::Batch batch;
   drv::Device* dev = nullptr;
 
-  ::testing::AssertionResult submit(drv::Device& d) {
+  ::testing::AssertionResult submit(drv::Device& d, Stuck how = Stuck::Semaphore) {
     dev = &d;
     if (!ctx.init(d, 1)) return ::testing::AssertionFailure() << "context";
     auto bo = d.create_bo(kPageSize, 0);
@@ -51,7 +53,10 @@ struct StuckBatch {
     if (!va) return ::testing::AssertionFailure() << "bind";
     sem_va = *va;
     if (!batch.init(ctx, kPageSize) || !batch.begin()) return ::testing::AssertionFailure() << "batch";
-    batch.cmds().semaphore_wait(sem_va, 1, SemOp::Equal, false);
+    if (how == Stuck::Semaphore)
+      batch.cmds().semaphore_wait(sem_va, 1, SemOp::Equal, false);
+    else
+      batch.cmds().bb_start(batch.va(), true);
     if (!batch.submit()) return ::testing::AssertionFailure() << "submit";
     return ::testing::AssertionSuccess();
   }
@@ -110,7 +115,9 @@ TEST(Scheduler, HostWorkloadIsATenantBesideAVm) {
 // A vGPU whose batch never ends holds the GPU until the drain timeout, then
 // its engine is reset and it alone goes to failsafe; a VM that runs beside it
 // the whole time still gets its native frames.
-TEST(Scheduler, HungVgpuIsResetAtTheDrainTimeoutAndTheCoRunnerKeepsItsFrames) {
+class HungVgpu : public ::testing::TestWithParam<Stuck> {};
+
+TEST_P(HungVgpu, IsResetAtTheDrainTimeoutAndTheCoRunnerKeepsItsFrames) {
   ASSERT_EQ(native("desktop2d").error, "");
   SchedParams sp;
   sp.drain_timeout_ns = 300'000'000;
@@ -130,7 +137,7 @@ TEST(Scheduler, HungVgpuIsResetAtTheDrainTimeoutAndTheCoRunnerKeepsItsFrames) {
   {
     StuckBatch stuck;
     t0 = clk::now();
-    ASSERT_TRUE(stuck.submit(dev));
+    ASSERT_TRUE(stuck.submit(dev, GetParam()));
     go = true;
     ASSERT_TRUE(eventually([&] { return bad->vgpu().status() != "ok"; }));
     const auto took = clk::now() - t0;
@@ -145,6 +152,40 @@ TEST(Scheduler, HungVgpuIsResetAtTheDrainTimeoutAndTheCoRunnerKeepsItsFrames) {
   EXPECT_EQ((*h)->gvt().sched_stats(&bad->vgpu()).hangs, 1u);
   EXPECT_EQ((*h)->gvt().sched_stats(&good->vgpu()).hangs, 0u);
   dev.fini();
+}
+
+INSTANTIATE_TEST_SUITE_P(Batches, HungVgpu, ::testing::Values(Stuck::Semaphore, Stuck::SelfLoop),
+                         [](const auto& info) { return info.param == Stuck::Semaphore ? "Semaphore" : "SelfLoop"; });
+
+// Lifecycle under load: while one VM draws all along, another VM reboots
+// (the device-model reset: its driver loads and balloons again) and a third
+// vGPU is created, used and destroyed. Everyone gets native frames.
+TEST(Scheduler, RebootCreateAndDestroyWhileAnotherVmRuns) {
+  for (const char* n : {"fill", "desktop2d", "submit"}) ASSERT_EQ(native(n).error, "") << n;
+  auto h = MediatedHost::create();
+  ASSERT_TRUE(h) << h.error();
+  auto steady = new_vm(**h), rebooting = new_vm(**h);
+  ASSERT_TRUE(steady && rebooting);
+  std::atomic<bool> done{false};
+  std::vector<Outcome> steady_runs;
+  std::thread t([&] {
+    while (!done) steady_runs.push_back(run_guest(**h, *steady, "desktop2d", kFrames));
+  });
+  expect_native(run_guest(**h, *rebooting, "fill", kFrames), "fill");
+  rebooting->vgpu().reset_device_model();
+  expect_native(run_guest(**h, *rebooting, "fill", kFrames), "fill", false);
+  EXPECT_EQ(rebooting->vgpu().status(), "ok");
+  {
+    auto passing = new_vm(**h);
+    ASSERT_TRUE(passing);
+    expect_native(run_guest(**h, *passing, "submit", kFrames), "submit");
+  }  // destroyed: drained, its slice on scratch, its RAM freed
+  expect_native(run_guest(**h, *rebooting, "submit", kFrames), "submit", false);
+  done = true;
+  t.join();
+  ASSERT_FALSE(steady_runs.empty());
+  for (size_t i = 0; i < steady_runs.size(); ++i) expect_native(steady_runs[i], "desktop2d", i == 0);
+  EXPECT_EQ(steady->vgpu().status(), "ok");
 }
 
 // A guest that resets its own engine (GDRST) while its batch is stuck gets
