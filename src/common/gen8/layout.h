@@ -154,8 +154,9 @@ enum class Fault : uint32_t {
   BadContext = 12,    // descriptor or context image refused
   LargePage = 13,     // PS bit in a PPGTT directory entry
   BadRing = 14,       // ring start/size/head/tail outside the GTT or not aligned
+  BadState = 15,      // 3D state missing or malformed (no render target, index past its buffer)
 };
-inline constexpr uint32_t kNumFaults = 15;
+inline constexpr uint32_t kNumFaults = 16;
 
 // PCI configuration space.
 namespace pci {
