@@ -136,6 +136,10 @@ const char* extent_name(gen8::Extent e) {
       return "blt_dst";
     case gen8::Extent::BltSrc:
       return "blt_src";
+    case gen8::Extent::SizeDw:
+      return "size_dword";
+    case gen8::Extent::Surface:
+      return "surface";
   }
   return "";
 }
@@ -311,6 +315,12 @@ std::string address_cell(const gen8::CmdDesc& c) {
         break;
       case gen8::Extent::BltSrc:
         s += ", source rectangle";
+        break;
+      case gen8::Extent::SizeDw:
+        s += fmt::format(", dw{} bytes", f.size);
+        break;
+      case gen8::Extent::Surface:
+        s += fmt::format(", surface (pitch dw{}, size dw{})", f.size, f.size + 1);
         break;
     }
     fields.push_back(std::move(s));

@@ -51,6 +51,13 @@ Result<void> Device::init(Platform& p, const PvInfo* own, SubmitHook* hook) {
     if (!hook) p.mmio_write32(kEngineBase[e] + reg::RING_HWS_PGA, static_cast<uint32_t>(h->gm));
   }
   if (hook) return {};  // the engines and interrupts are the scheduler's
+  // The CSB may hold entries of an earlier driver (a reload without a
+  // reset): they are not this driver's to read, so it starts after them and
+  // says so.
+  for (int e = 0; e < kNumEngines; ++e) {
+    eng_[e].csb_read = p.mmio_read32(kEngineBase[e] + reg::RING_CONTEXT_STATUS_PTR) & 7;
+    if (eng_[e].csb_read < kCsbEntries) ack_csb(e);
+  }
   // Completion is read from memory; only errors interrupt.
   set_gt_irqs(kGtError);
   p.mmio_write32(reg::GEN8_MASTER_IRQ, kMasterEnable);
@@ -138,12 +145,16 @@ bool Device::process_csb(int e, uint32_t watch_id) {
   uint32_t wp = polled(hwsp(e)[kHwspCsbWritePtr]);
   while (wp < kCsbEntries && en.csb_read != wp) {
     en.csb_read = csb_next(en.csb_read);
+    en.csb_unacked++;
     uint32_t status = hwsp(e)[kHwspCsb0 + 2 * en.csb_read];
     uint32_t id = hwsp(e)[kHwspCsb0 + 2 * en.csb_read + 1];
     if (status & kCsbComplete) en.last_done = id;
+    // A context starts (or, already running, takes its new tail): it is no
+    // longer pending. The event may come after the ELSP write returned, when
+    // a mediator held it back until the driver read the CSB.
+    if ((status & (kCsbIdleToActive | kCsbLiteRestore)) && en.pending == id) en.pending = 0;
     if (status & kCsbIdleToActive) {
       en.running = id;
-      if (en.pending == id) en.pending = 0;
     } else if (status & kCsbActiveToIdle) {
       en.running = 0;
     }
@@ -170,6 +181,8 @@ Result<void> Device::wait_port(int e) {
     uint32_t seen = polled(hwsp(e)[kHwspCsbWritePtr]);
     process_csb(e, 0);
     if (!en.pending) return {};
+    if (en.csb_unacked >= kCsbEntries / 2) ack_csb(e);
+    if (polled(hwsp(e)[kHwspCsbWritePtr]) != seen) continue;
     service_interrupts();
     if (en.faulted) return tl::unexpected(Error::GpuFault);
     if (p_->now_ns() >= deadline) return tl::unexpected(Error::Timeout);
@@ -195,6 +208,12 @@ void Device::elsp_submit(int e, uint32_t ctx_id, uint64_t desc) {
   if (!process_csb(e, ctx_id)) en.pending = ctx_id;
 }
 
+void Device::ack_csb(int e) {
+  Engine& en = eng_[e];
+  p_->mmio_write32(kEngineBase[e] + reg::RING_CONTEXT_STATUS_PTR, kCsbReadPtrMask << 16 | en.csb_read << 8);
+  en.csb_unacked = 0;
+}
+
 void Device::set_gt_irqs(uint32_t per_engine) {
   uint32_t bits = (per_engine << gt_shift(0)) | (per_engine << gt_shift(1));
   p_->mmio_write32(reg::GEN8_GT_IMR0, ~bits);
@@ -212,6 +231,7 @@ void Device::reset_engine(int e) {
   // The reset cleared the engine's registers, its HWSP address among them.
   p_->mmio_write32(kEngineBase[e] + reg::RING_HWS_PGA, static_cast<uint32_t>(en.hwsp.gm));
   en.csb_read = kCsbPtrEmpty;
+  en.csb_unacked = 0;
   en.running = en.pending = en.last_done = 0;
   en.faulted = false;
   hwsp(e)[kHwspCsbWritePtr] = kCsbPtrEmpty;

@@ -124,6 +124,7 @@ class Device {
     Bo hwsp;
     uint32_t last_seqno = 0;
     uint32_t csb_read = gen8::kCsbPtrEmpty;
+    uint32_t csb_unacked = 0;  // entries read but not yet told to the device
     uint32_t running = 0, pending = 0;  // context ids; 0 = none
     uint32_t last_done = 0;             // the last context id that completed
     bool faulted = false;
@@ -132,6 +133,10 @@ class Device {
   void timed_wait(const volatile uint32_t* addr, uint32_t seen, uint64_t deadline);
   // Returns whether an event showed `watch_id` starting (or lite-restored).
   bool process_csb(int e, uint32_t watch_id);
+  // Tells the device how far the CSB is read (one MMIO write). A mediator
+  // never overwrites unread entries, so a driver waiting on the port with
+  // many entries read but unacknowledged may be waiting on exactly that.
+  void ack_csb(int e);
   volatile uint32_t* hwsp(int e) { return static_cast<volatile uint32_t*>(eng_[e].hwsp.pages.cpu); }
   const volatile uint32_t* hwsp(int e) const {
     return static_cast<const volatile uint32_t*>(eng_[e].hwsp.pages.cpu);

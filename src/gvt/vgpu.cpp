@@ -102,7 +102,7 @@ uint32_t Vgpu::reg_read(uint32_t off) {
       return static_cast<uint32_t>(el_[e].status() >> (rel == reg::RING_EXECLIST_STATUS + 4 ? 32 : 0));
     if (rel >= reg::RING_CONTEXT_STATUS_BUF && rel < reg::RING_CONTEXT_STATUS_BUF + 8 * kCsbEntries)
       return static_cast<uint32_t>(el_[e].csb((rel - reg::RING_CONTEXT_STATUS_BUF) / 8) >> (rel & 4 ? 32 : 0));
-    if (rel == reg::RING_CONTEXT_STATUS_PTR) return (regs_.read(off) & 0x0700) | el_[e].write_ptr();
+    if (rel == reg::RING_CONTEXT_STATUS_PTR) return (regs_.read(off) & kCsbReadPtrMask) | el_[e].write_ptr();
   }
   if (irq_.owns(off)) return irq_.read(off);
   if (display_.owns(off)) return display_.read(off);
@@ -130,6 +130,13 @@ void Vgpu::reg_write(uint32_t off, uint32_t v) {
     return reset_engines((v & kGdrstRender ? 1u : 0u) | (v & kGdrstBlt ? 2u : 0u));
   }
   regs_.write(off, v);
+  for (int e = 0; e < kNumEngines; ++e)
+    if (off == kEngineBase[e] + reg::RING_CONTEXT_STATUS_PTR) {
+      // The guest read its CSB up to here: events that waited for room go out.
+      const VirtualExeclist::GmWrite w = guest_writer();
+      if (el_[e].read_ptr_write((regs_.read(off) & kCsbReadPtrMask) >> 8, hwsp_gm(e), w))
+        irq_.raise_gt(kGtCtxSwitch << gt_shift(e));
+    }
 }
 
 // Guest fence i is the vGPU's physical fence fence_base + i; a valid fence
@@ -291,6 +298,10 @@ void Vgpu::free_shadows() {
   for (auto& per_engine : shadows_) per_engine.clear();
 }
 
+VirtualExeclist::GmWrite Vgpu::guest_writer() {
+  return [this](uint64_t gm, const void* src, size_t n) { return gm_access(gm, const_cast<void*>(src), n, true); };
+}
+
 bool Vgpu::gm_access(uint64_t gm, void* buf, size_t len, bool write) {
   auto* p = static_cast<uint8_t*>(buf);
   while (len) {
@@ -317,9 +328,7 @@ void Vgpu::failsafe(const std::string& why) {
 void Vgpu::elsp_write(int e, uint32_t v) {
   traps_.elsp++;
   if (status_ != "ok") return;  // failsafe: submissions stop, the engine looks hung
-  VirtualExeclist::GmWrite w = [this](uint64_t gm, const void* src, size_t n) {
-    return gm_access(gm, const_cast<void*>(src), n, true);
-  };
+  const VirtualExeclist::GmWrite w = guest_writer();
   auto r = el_[e].port_write(v, hwsp_gm(e), w);
   if (!r.complete) return;
   if (r.n_events) irq_.raise_gt(kGtCtxSwitch << gt_shift(e));
@@ -467,9 +476,7 @@ void Vgpu::complete(std::unique_ptr<Workload> w, bool ok) {
   if (inflight_[e] || status_ != "ok") return display_events(ev);
   // The element is done once its ring is all run (a lite restore may have
   // queued more).
-  VirtualExeclist::GmWrite gw = [this](uint64_t gm, const void* src, size_t n) {
-    return gm_access(gm, const_cast<void*>(src), n, true);
-  };
+  const VirtualExeclist::GmWrite gw = guest_writer();
   int n = el_[e].complete(hwsp_gm(e), gw);
   display_events(ev);
   if (n) irq_.raise_gt(kGtCtxSwitch << gt_shift(e));

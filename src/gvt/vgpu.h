@@ -124,6 +124,7 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   uint64_t hwsp_gm(int e) const;
   // Guest memory by GM address, through the guest's GGTT view.
   bool gm_access(uint64_t gm, void* buf, size_t len, bool write);
+  VirtualExeclist::GmWrite guest_writer();  // gm_access writes, for the virtual CSB
   void free_shadows();
   void reset_gt();                    // full GT reset: also the shadows and the PV page
   bool in_slice(uint64_t gm, uint64_t size) const;

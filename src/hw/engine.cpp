@@ -42,6 +42,7 @@ size_t lri_slot(uint32_t reg) {
 
 Engine::Engine(Gpu& gpu, int index)
     : gpu_(gpu), index_(index), base_(gen8::kEngineBase[index]) {
+  if (index == 0) render_ = std::make_unique<RenderEngine>(gpu.memory(), gpu.cfg_.render_threads);
   thread_ = std::thread([this] { thread_main(); });
 }
 
@@ -197,18 +198,26 @@ void Engine::run_element(const gen8::ElspElement& el) {
   }
   Step outcome = Step::Next;
   uint32_t* page = nullptr;
+  uint32_t* page3d = nullptr;
   {
     std::lock_guard lk(state_mu_);
     lrca_ = el.lrca();
     depth_ = 0;
   }
   auto reg_page = gpu_.ggtt_translate(el.lrca() + gen8::kCtxRegStatePage * gen8::kPageSize);
+  auto page_3d = render_ ? gpu_.ggtt_translate(el.lrca() + gen8::r3d::kCtx3dPage * gen8::kPageSize)
+                         : tl::expected<uint64_t, Fault>(0);
   if ((el.lo & gen8::kDescAddrModeMask) != gen8::kDescAddrModeLegacy64 ||
-      !(el.lo & gen8::kDescPrivilege) || !reg_page) {
+      !(el.lo & gen8::kDescPrivilege) || !reg_page || !page_3d) {
     outcome = fault(Fault::BadContext, el.lo);
   } else {
     page = reinterpret_cast<uint32_t*>(gpu_.memory().dma(*reg_page, gen8::kPageSize));
     EngineState s = load_state(page);
+    if (render_) {
+      page3d = reinterpret_cast<uint32_t*>(gpu_.memory().dma(*page_3d, gen8::kPageSize));
+      rstate_ = load_render_state(page3d, s.ctx_control & gen8::kCtxCtrlRestoreInhibit);
+      render_->invalidate();
+    }
     {
       std::lock_guard lk(state_mu_);
       st_ = s;
@@ -310,6 +319,7 @@ void Engine::run_element(const gen8::ElspElement& el) {
     st_.ctx_timestamp += static_cast<uint32_t>(busy / 80);
   }
   save_state(st_, page);
+  if (page3d) save_render_state(rstate_, page3d);
   gpu_.account_locked(el.lrca(), run_counters_);
   bool msi = false;
   gen8::CsbEvent ev[2];
@@ -368,6 +378,7 @@ bool Engine::write_register(uint32_t reg, uint32_t v) {
     uint64_t& p = st_.pdp[(rel - r::RING_PDP_LDW0) / 8];
     p = (rel & 4) ? (p & 0xFFFFFFFFull) | uint64_t{v} << 32 : (p & ~0xFFFFFFFFull) | v;
     as_ppgtt_.reset();
+    if (render_) render_->invalidate();
     return true;
   }
   if (rel == r::RING_INSTPM) {
@@ -386,7 +397,9 @@ bool Engine::check_access(const gen8::CmdDesc& c, const uint32_t* d, uint32_t le
   for (uint8_t i = 0; i < c.n_addr; ++i) {
     gen8::Access a = gen8::field_access(c, c.addr[i], d, len, priv);
     if (!a.ok) {
-      *why = c.type == gen8::kType2d ? Fault::BadBlit : Fault::BadLength;
+      *why = c.type == gen8::kType2d   ? Fault::BadBlit
+             : c.type == gen8::kType3d ? Fault::BadState
+                                       : Fault::BadLength;
       return false;
     }
     if (a.used && a.ggtt && !priv) {
@@ -445,6 +458,7 @@ Engine::Step Engine::execute(const gen8::CmdDesc& c, const uint32_t* d, uint32_t
       c.op == Op::MI_UPDATE_GTT) {
     if (as_ggtt_) as_ggtt_->flush();
     if (as_ppgtt_) as_ppgtt_->flush();
+    if (render_) render_->invalidate();
   }
   bool msi = false;
   switch (c.op) {
@@ -561,11 +575,42 @@ Engine::Step Engine::execute(const gen8::CmdDesc& c, const uint32_t* d, uint32_t
       if (s != Step::Next) return s;
       break;
     }
+    case Op::_3DSTATE_CLEAR_PARAMS:
+    case Op::_3DSTATE_DEPTH_BUFFER:
+    case Op::_3DSTATE_VERTEX_BUFFERS:
+    case Op::_3DSTATE_VERTEX_ELEMENTS:
+    case Op::_3DSTATE_INDEX_BUFFER:
+    case Op::_3DSTATE_SCISSOR:
+    case Op::_3DSTATE_CONSTANT:
+    case Op::_3DSTATE_VIEWPORT:
+    case Op::_3DSTATE_TEXTURE:
+    case Op::_3DSTATE_BLEND:
+    case Op::_3DSTATE_DEPTH_STENCIL:
+    case Op::_3DSTATE_RASTER:
+    case Op::_3DSTATE_RENDER_TARGET:
+    case Op::_3DPRIMITIVE: {
+      Step s = render(c, d, len, priv);
+      if (s != Step::Next) return s;
+      break;
+    }
     case Op::kCount:
       break;
   }
   if (msi) gpu_.send_msi();
   return Step::Next;
+}
+
+Engine::Step Engine::render(const gen8::CmdDesc& c, const uint32_t* d, uint32_t len, bool priv) {
+  if (is_state_command(c.op)) {
+    const Fault f = apply_state(rstate_, c, d, len, priv);
+    return f == Fault::None ? Step::Next : fault(f, d[0]);
+  }
+  const RenderEngine::Spaces sp{space(true), space(false), priv};
+  const RenderEngine::Outcome o = c.op == Op::_3DPRIMITIVE ? render_->draw(rstate_, d, sp, stop_)
+                                                            : render_->clear(rstate_, d, sp, stop_);
+  run_counters_.pixels += o.pixels;
+  if (o.stopped) return Step::Stopped;
+  return o.fault == Fault::None ? Step::Next : fault(o.fault, d[0], o.detail);
 }
 
 Engine::Step Engine::semaphore_wait(const uint32_t* d, bool priv) {

@@ -21,6 +21,8 @@
 #include "hw/context_image.h"
 #include "hw/gpu.h"
 #include "hw/gtt_walk.h"
+#include "hw/render_engine.h"
+#include "hw/render_state.h"
 
 namespace hw {
 
@@ -68,6 +70,8 @@ class Engine {
   Step post_sync_write(const gen8::Access& a, const void* data, uint64_t len, uint32_t hdr);
   Step blit(const gen8::CmdDesc& c, const uint32_t* d, uint32_t len, bool priv);
   Step semaphore_wait(const uint32_t* d, bool priv);
+  // The 3D pipeline (RCS): state commands, 3DPRIMITIVE and clears.
+  Step render(const gen8::CmdDesc& c, const uint32_t* d, uint32_t len, bool priv);
   bool post_csb_locked(const gen8::CsbEvent& ev);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
@@ -99,6 +103,10 @@ class Engine {
   // slot counts offsets not in the table. Written by the engine thread only.
   std::array<std::atomic<uint64_t>, gen8::kNumRegs + 1> lri_log_{};
   std::optional<AddressSpace> as_ggtt_, as_ppgtt_;
+  // RCS only: the render engine and the running context's 3D state (engine
+  // thread only; loaded from and saved to the image's 3D page).
+  std::unique_ptr<RenderEngine> render_;
+  RenderState rstate_;
   std::thread thread_;
 };
 

@@ -156,7 +156,7 @@ uint64_t Gpu::reg_read(uint32_t off, unsigned size) {
   if (r.scope == Scope::Engine) {
     const Engine& e = *engines_[r.instance];
     uint32_t rel = off - kEngineBase[r.instance];
-    if (rel == reg::RING_CONTEXT_STATUS_PTR) return (regs_.get(off) & 0x0700) | e.csb_ptr();
+    if (rel == reg::RING_CONTEXT_STATUS_PTR) return (regs_.get(off) & gen8::kCsbReadPtrMask) | e.csb_ptr();
     if (rel == reg::RING_RESET_CTL) {
       uint32_t v = regs_.get(off);
       return v & kResetCtlRequest ? v | kResetCtlReady : v;

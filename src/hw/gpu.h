@@ -34,6 +34,7 @@ class Engine;
 struct GpuConfig {
   uint64_t host_mem_bytes = 3ull << 30;
   bool vblank_timer = false;  // a 60 Hz timer thread; tests call vblank() instead
+  unsigned render_threads = 0;  // the render engine's worker pool; 0: one per core
 };
 
 // Per-context accounting, keyed by the context's LRCA (a GGTT address).

@@ -21,14 +21,14 @@ uint64_t Latency::percentile(uint32_t pct) {
   return samples[k];
 }
 
-drv::Result<void> Frame2d::init(drv::Device& dev, bool async) {
+drv::Result<void> Frame2d::init(drv::Device& dev, bool async, int engine) {
   dev_ = &dev;
   for (auto& fb : fb_) {
     auto b = dev.create_bo(uint64_t{kPitch} * kHeight, drv::kBoGgtt | drv::kBoMappable);
     if (!b) return tl::unexpected(b.error());
     fb = *b;
   }
-  if (auto r = ctx_.init(dev, 1); !r) return r;
+  if (auto r = ctx_.init(dev, engine); !r) return r;
   for (int i = 0; i < 2; ++i) {
     auto va = ctx_.bind(fb_[i]);
     if (!va) return tl::unexpected(va.error());
@@ -86,12 +86,12 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
   auto fail = [&](drv::Error e) {
     const char* why = w->failure();
     r.error = why ? why : drv::error_name(e);
+    w->fini();  // its buffers live in the frame's context
     frame.fini();
-    w->fini();
     w->destroy();
     return r;
   };
-  if (auto s = frame.init(dev, params.async_flips); !s) return fail(s.error());
+  if (auto s = frame.init(dev, params.async_flips, w->engine()); !s) return fail(s.error());
   if (auto s = w->init(dev, frame, latency); !s) return fail(s.error());
   r.contexts[r.n_contexts++] = frame.ctx().lrca();
   if (params.on_start) params.on_start(params.user);
@@ -111,8 +111,8 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
     r.guest_checksum = *sum;
   }
   if (params.on_done) params.on_done(params.user);
-  frame.fini();
   w->fini();
+  frame.fini();
   w->destroy();
   r.ok = true;
   return r;

@@ -14,6 +14,8 @@ namespace wl {
 class Workload {
  public:
   virtual const Info& info() const = 0;
+  // The engine its frames run on: 1 the blitter, 0 the render engine.
+  virtual int engine() const { return 1; }
   virtual drv::Result<void> init(drv::Device& dev, Frame2d& frame, Latency* latency) = 0;
   // Renders frame `i` and flips to it.
   virtual drv::Result<void> frame(uint32_t i) = 0;
@@ -49,6 +51,8 @@ Workload& fill_workload();
 Workload& desktop2d_workload();
 Workload& submit_workload();
 Workload& selftest_workload();
+Workload& lights_workload();
+Workload& arena_workload();
 
 Workload* const* registry();
 int registry_size();

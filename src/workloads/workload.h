@@ -57,12 +57,13 @@ Result run(drv::Device& dev, const char* name, const Params& params, Latency* la
 
 // ---- shared by the workloads ----
 
-// Two scanout buffers (mappable, GGTT), a blitter context and two batches
-// used alternately, so the CPU fills one while the GPU runs the other.
+// Two scanout buffers (mappable, GGTT), a context on the workload's engine
+// (the blitter, or the render engine for 3D) and two batches used
+// alternately, so the CPU fills one while the GPU runs the other.
 class Frame2d {
  public:
   static constexpr uint32_t kWidth = 1024, kHeight = 768, kPitch = kWidth * 4;
-  drv::Result<void> init(drv::Device& dev, bool async);
+  drv::Result<void> init(drv::Device& dev, bool async, int engine = 1);
   void fini();
   // The buffer to draw frame `i` into, and its PPGTT address.
   const drv::Bo& back(uint32_t i) const { return fb_[i & 1]; }

@@ -64,6 +64,10 @@ TEST(VocabularyCheck, RefusesWhatTheDriverMustNotEmit) {
   EXPECT_TRUE(refused([](CmdWriter& w) { w.display_flip(0, 4096, 0x100000, true); }, false));
   EXPECT_TRUE(refused([](CmdWriter& w) { w.bb_end(); }, true));
   EXPECT_TRUE(refused([](CmdWriter& w) { w.dw(0x0C000000u); }, true));
+  // 3D: render engine only, and a surface must have a sane extent.
+  EXPECT_TRUE(refused([](CmdWriter& w) { w.render_target(0x1000, 256, 64, 64); }, false, 1));
+  EXPECT_TRUE(refused([](CmdWriter& w) { w.render_target(0x1000, 16, 64, 64); }, false, 0));
+  EXPECT_FALSE(refused([](CmdWriter& w) { w.render_target(0x1000, 256, 64, 64); }, false, 0));
   uint32_t idx[] = {header(Op::MI_FLUSH_DW, 4) | kFlushDwOpWriteImm | kFlushDwStoreIndex, 0x40, 0, 1};
   EXPECT_TRUE(vocabulary_check(idx, 4, 1, true).found);
   uint32_t no_end[] = {header(Op::MI_NOOP, 1)};

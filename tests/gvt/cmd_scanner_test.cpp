@@ -157,6 +157,11 @@ std::vector<uint32_t> instance(const CmdDesc& c, uint32_t len, int engine) {
         d[7] = 512;             // source pitch
       }
     }
+    if (f.extent == Extent::SizeDw) d[f.size] = 256;
+    if (f.extent == Extent::Surface) {
+      d[f.size] = 64;                 // pitch
+      d[f.size + 1] = (3u << 16) | 16;  // 16 x 3 pixels
+    }
     set_field(f, d.data(), kData);
     if (f.space == Space::GttBit) d[f.sel_dw] |= f.sel_mask;
     if (f.space == Space::PpgttBit) d[f.sel_dw] &= ~f.sel_mask;
@@ -326,6 +331,30 @@ TEST_F(CmdScannerTest, TypicalRingPasses) {
   EXPECT_EQ(r->batches_unscanned, 1u);
   EXPECT_EQ(r->batches_copied, 0u);
   EXPECT_EQ(ring, before);
+}
+
+// A privileged batch of 3D state and draws, GGTT addresses inside the slice:
+// accepted; the same render target one page past the slice: refused.
+TEST_F(CmdScannerTest, Privileged3dBatch) {
+  auto batch = [](uint64_t rt) {
+    return cmds([rt](CmdWriter& w) {
+      const uint32_t pos = r3d::vertex_element(0, r3d::Semantic::Position, r3d::VeFormat::Float3, 0);
+      w.render_target(rt, 256, 64, 16);
+      w.depth_buffer(kData + 0x4000, 256, 64, 16);
+      w.texture(kData, 64, 16, 16, r3d::kTexBilinear);
+      w.vertex_buffer(0, kData, 12, 36);
+      w.vertex_elements(&pos, 1);
+      w.index_buffer(kData, 6, r3d::kIndex16);
+      w.constants(kData, r3d::cb::bytes(0));
+      w.clear(r3d::kClearColor | r3d::kClearDepth, 0, 1.0f);
+      w.primitive(r3d::kTopoTriList, 3, 0, true);
+      w.bb_end();
+    });
+  };
+  EXPECT_TRUE(scan_batch(0, batch(kData + 0x1000)).has_value());
+  auto r = scan_batch(0, batch(kLowEnd - 0x800));  // 4 KiB extent
+  EXPECT_THAT(refusal(r), HasSubstr("3DSTATE_RENDER_TARGET: render_target"));
+  EXPECT_THAT(refusal(scan_batch(1, batch(kData))), HasSubstr("not allowed on bcs"));
 }
 
 TEST_F(CmdScannerTest, UnknownOpcode) {

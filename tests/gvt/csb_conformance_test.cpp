@@ -186,6 +186,9 @@ class Rig {
       read_ = csb_next(read_);
       s.events.push_back(hwsp_[kHwspCsb0 + 2 * read_] | uint64_t{hwsp_[kHwspCsb0 + 2 * read_ + 1]} << 32);
     }
+    // As a driver does: tell the device how far the CSB is read.
+    if (acks_ && read_ < kCsbEntries)
+      p_.mmio_write32(kEngineBase[engine_] + reg::RING_CONTEXT_STATUS_PTR, kCsbReadPtrMask << 16 | read_ << 8);
     s.status = read64(reg::RING_EXECLIST_STATUS);
     s.status_ptr = p_.mmio_read32(kEngineBase[engine_] + reg::RING_CONTEXT_STATUS_PTR);
     for (uint32_t i = 0; i < kCsbEntries; ++i) s.csb[i] = read64(reg::RING_CONTEXT_STATUS_BUF + 8 * i);
@@ -211,6 +214,7 @@ class Rig {
   }
   const Trace& trace() const { return trace_; }
   const Snapshot& last() const { return trace_.back(); }
+  void set_acks(bool on) { acks_ = on; }
 
  private:
   void append(Ctx& c, const std::vector<uint32_t>& cmds) {
@@ -234,6 +238,7 @@ class Rig {
   volatile uint32_t* hwsp_ = nullptr;
   uint32_t hwsp_gm_ = 0;
   uint32_t read_ = kCsbPtrEmpty;
+  bool acks_ = true;
   std::map<uint32_t, Ctx> ctxs_;
   Trace trace_;
 };
@@ -427,6 +432,54 @@ Trace run_on_vgpu(const Script& s, int engine) {
 }
 
 class CsbConformance : public ::testing::TestWithParam<std::tuple<int, int>> {};
+
+// Unlike hardware, the virtual CSB never overwrites an entry the guest has
+// not read: a guest that reads none of 16 events finds the first five (six
+// would make a full buffer look empty), and the rest, in order, as it tells
+// the vGPU what it has read.
+class CsbUnread : public ::testing::TestWithParam<int> {};
+
+TEST_P(CsbUnread, EntriesTheGuestHasNotReadAreNeverOverwritten) {
+  const Script& wraps = kScripts[std::size(kScripts) - 1];
+  ASSERT_STREQ(wraps.name, "CsbWraps");
+  const int engine = GetParam();
+  auto h = test_support::MediatedHost::create();
+  ASSERT_TRUE(h) << h.error();
+  auto vm = test_support::GuestVm::create((*h)->gpu(), (*h)->gvt());
+  ASSERT_TRUE(vm) << vm.error();
+  drv::Device dev;
+  ASSERT_TRUE(dev.init((*vm)->guest()));
+  Trace t;
+  {
+    Rig r(dev, engine);
+    ASSERT_TRUE(r.ok());
+    r.set_acks(false);
+    for (int i = 0; i < 8; ++i) {
+      auto& c = r.ctx(i % 2 ? kB : kA);
+      r.noops(c, 2);
+      r.submit(c);
+      ASSERT_TRUE(r.wait_idle());
+    }
+    r.step("16 events, none read");
+    EXPECT_EQ(r.last().events.size(), size_t{kCsbEntries - 1});
+    r.set_acks(true);
+    // Each step reads what is there, then tells the read pointer; the
+    // waiting events follow that.
+    size_t seen = r.last().events.size();
+    for (int i = 0; i < 8 && seen < wraps.events.size(); ++i) {
+      r.step("read, then told #" + std::to_string(i));
+      EXPECT_LE(r.last().events.size(), size_t{kCsbEntries - 1});
+      seen += r.last().events.size();
+    }
+    t = r.trace();
+  }
+  EXPECT_EQ(events(t), wraps.events) << format(t);
+  EXPECT_EQ((*vm)->vgpu().status(), "ok");
+  dev.fini();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CsbUnread, ::testing::Range(0, kNumEngines),
+                         [](const auto& info) { return std::string(kEngineNames[info.param]); });
 
 TEST_P(CsbConformance, GuestSeesTheNativeEventStream) {
   const Script& s = kScripts[std::get<0>(GetParam())];

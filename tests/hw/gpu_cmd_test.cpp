@@ -259,6 +259,30 @@ TEST_F(GpuCmd, EveryOpcodeRunsWhereTheTableAllowsIt) {
         case Op::PIPE_CONTROL: c->pipe_control(mem.gm, 1, true, false); break;
         case Op::XY_COLOR_BLT: c->color_blt(mem.gm, 256, 0, 0, 4, 4, 1); break;
         case Op::XY_SRC_COPY_BLT: c->src_copy_blt(mem.gm, 256, 0, 0, 4, 4, mem.gm + 8192, 256, 0, 0); break;
+        case Op::_3DSTATE_RENDER_TARGET: c->render_target(mem.gm, 64, 16, 4); break;
+        case Op::_3DSTATE_DEPTH_BUFFER: c->depth_buffer(mem.gm, 64, 16, 4); break;
+        case Op::_3DSTATE_TEXTURE: c->texture(mem.gm, 64, 16, 4, r3d::kTexBilinear); break;
+        case Op::_3DSTATE_VERTEX_BUFFERS: c->vertex_buffer(1, mem.gm, 12, 64); break;
+        case Op::_3DSTATE_INDEX_BUFFER: c->index_buffer(mem.gm, 64, r3d::kIndex16); break;
+        case Op::_3DSTATE_CONSTANT: c->constants(mem.gm, r3d::cb::bytes(0)); break;
+        case Op::_3DSTATE_VIEWPORT: c->viewport(0, 0, 16, 4, 0, 1); break;
+        case Op::_3DSTATE_SCISSOR: c->scissor(0, 0, 8, 8); break;
+        case Op::_3DSTATE_BLEND: c->blend(r3d::Blend::Alpha); break;
+        case Op::_3DSTATE_DEPTH_STENCIL: c->depth_stencil(true, true, r3d::DepthFunc::Less); break;
+        case Op::_3DSTATE_RASTER: c->raster(r3d::Cull::Back, r3d::kLighting); break;
+        case Op::_3DSTATE_VERTEX_ELEMENTS:
+        case Op::_3DSTATE_CLEAR_PARAMS:
+        case Op::_3DPRIMITIVE: {
+          // A complete draw: zero constants put every vertex at w = 0, clipped away.
+          const uint32_t pos = r3d::vertex_element(0, r3d::Semantic::Position, r3d::VeFormat::Float3, 0);
+          c->render_target(mem.gm, 64, 16, 4);
+          c->clear(r3d::kClearColor, 0xFF00FF00u, 1.0f);
+          c->constants(mem.gm + 8192, r3d::cb::bytes(0));
+          c->vertex_buffer(0, mem.gm + 4096, 12, 36);
+          c->vertex_elements(&pos, 1);
+          c->primitive(r3d::kTopoTriList, 3, 0);
+          break;
+        }
         case Op::kCount: break;
       }
       h->reset_engine(e);

@@ -31,6 +31,21 @@ enum class Op : uint8_t {
   PIPE_CONTROL,
   XY_COLOR_BLT,
   XY_SRC_COPY_BLT,
+  // The render engine's fixed-function 3D pipeline (common/gen8/render3d.h).
+  _3DSTATE_CLEAR_PARAMS,
+  _3DSTATE_DEPTH_BUFFER,
+  _3DSTATE_VERTEX_BUFFERS,
+  _3DSTATE_VERTEX_ELEMENTS,
+  _3DSTATE_INDEX_BUFFER,
+  _3DSTATE_SCISSOR,
+  _3DSTATE_CONSTANT,
+  _3DSTATE_VIEWPORT,
+  _3DSTATE_TEXTURE,
+  _3DSTATE_BLEND,
+  _3DSTATE_DEPTH_STENCIL,
+  _3DSTATE_RASTER,
+  _3DSTATE_RENDER_TARGET,
+  _3DPRIMITIVE,
   kCount
 };
 inline constexpr size_t kNumOps = static_cast<size_t>(Op::kCount);
@@ -63,6 +78,8 @@ enum class Extent : uint8_t {
   DataLen,  // `size` bytes plus 4 per dword of length above the minimum
   BltDst,   // the destination rectangle of an XY blit (dw1 pitch, dw2/dw3 corners)
   BltSrc,   // the source rectangle (dw6 origin, dw7 pitch, size of the destination)
+  SizeDw,   // the byte count in dw[size]
+  Surface,  // a 4-byte-per-pixel surface: pitch in dw[size], height << 16 | width in dw[size + 1]
 };
 
 struct AddrField {
@@ -78,7 +95,7 @@ struct AddrField {
   uint8_t index_dw;    // index mode: the address is a dword offset into the
   uint32_t index_mask; // context's per-process HWSP (GGTT); kAll = always
   Extent extent;
-  uint32_t size;
+  uint32_t size;    // Fixed/DataLen: bytes; SizeDw/Surface: a dword index
 };
 
 // Register operands (LRI pairs, LRM/SRM register, PIPE_CONTROL MMIO write).
@@ -147,6 +164,7 @@ inline constexpr uint32_t kRopPatCopy = 0xF0u << 16;    // BR13 raster operation
 inline constexpr uint32_t kRopSrcCopy = 0xCCu << 16;
 inline constexpr uint32_t kRopMask = 0xFFu << 16;
 inline constexpr uint32_t kMaxBltCoord = 0x7FFF;       // x and y are 16-bit; we use 15
+inline constexpr uint32_t kMaxSurfaceDim = 16384;      // 3D surfaces: width and height
 
 namespace detail {
 inline constexpr uint32_t mi(uint32_t opcode) { return opcode << 23; }
@@ -161,6 +179,14 @@ inline constexpr LenRule var(uint8_t bits, uint16_t mn, uint16_t mx, uint8_t ste
 inline constexpr AddrField no_addr{};
 inline constexpr RegOperand no_regs{RegOps::None, 0, 0, 0};
 inline constexpr uint32_t kAddrLo = 0xFFFFFFFCu;
+// A 3D buffer or surface address: a qword in the batch's own space (so the
+// PPGTT in an unprivileged batch), used when dw[cond_dw] & cond_mask (or always).
+inline constexpr AddrField addr3d(const char* name, uint8_t dw, Extent e, uint32_t size,
+                                  uint8_t cond_dw = 0, uint32_t cond_mask = 0) {
+  return {name, dw, true, kAddrLo, Space::Batch, 0, 0, cond_dw, cond_mask, 0, 0, e, size};
+}
+inline constexpr uint32_t gfx3d(uint32_t opc, uint32_t subopc) { return gfx(3, opc, subopc); }
+inline constexpr LenRule len3d(uint16_t n) { return var(8, n, n); }
 }  // namespace detail
 
 using detail::fixed1;
@@ -230,6 +256,35 @@ inline constexpr std::array<CmdDesc, kNumOps> kCmds = {{
      {{"destination", 4, true, 0xFFFFFFFFu, Space::Batch, 0, 0, 0, 0, 0, 0, Extent::BltDst, 0},
        {"source", 8, true, 0xFFFFFFFFu, Space::Batch, 0, 0, 0, 0, 0, 0, Extent::BltSrc, 0}},
      no_regs},
+    {Op::_3DSTATE_CLEAR_PARAMS, "3DSTATE_CLEAR_PARAMS", detail::gfx3d(0, 0x04), kType3d,
+     detail::len3d(4), kRcs, 0, 0, {}, no_regs},
+    {Op::_3DSTATE_DEPTH_BUFFER, "3DSTATE_DEPTH_BUFFER", detail::gfx3d(0, 0x05), kType3d,
+     detail::len3d(6), kRcs, 0, 1, {detail::addr3d("depth", 1, Extent::Surface, 3)}, no_regs},
+    {Op::_3DSTATE_VERTEX_BUFFERS, "3DSTATE_VERTEX_BUFFERS", detail::gfx3d(0, 0x08), kType3d,
+     detail::len3d(5), kRcs, 0, 1, {detail::addr3d("vertices", 2, Extent::SizeDw, 4)}, no_regs},
+    {Op::_3DSTATE_VERTEX_ELEMENTS, "3DSTATE_VERTEX_ELEMENTS", detail::gfx3d(0, 0x09), kType3d,
+     detail::var(8, 2, 9), kRcs, 0, 0, {}, no_regs},
+    {Op::_3DSTATE_INDEX_BUFFER, "3DSTATE_INDEX_BUFFER", detail::gfx3d(0, 0x0A), kType3d,
+     detail::len3d(5), kRcs, 0, 1, {detail::addr3d("indices", 2, Extent::SizeDw, 4)}, no_regs},
+    {Op::_3DSTATE_SCISSOR, "3DSTATE_SCISSOR", detail::gfx3d(0, 0x0F), kType3d, detail::len3d(3),
+     kRcs, 0, 0, {}, no_regs},
+    {Op::_3DSTATE_CONSTANT, "3DSTATE_CONSTANT", detail::gfx3d(0, 0x15), kType3d,
+     detail::len3d(4), kRcs, 0, 1, {detail::addr3d("constants", 1, Extent::SizeDw, 3)}, no_regs},
+    {Op::_3DSTATE_VIEWPORT, "3DSTATE_VIEWPORT", detail::gfx3d(0, 0x21), kType3d,
+     detail::len3d(7), kRcs, 0, 0, {}, no_regs},
+    {Op::_3DSTATE_TEXTURE, "3DSTATE_TEXTURE", detail::gfx3d(0, 0x2D), kType3d, detail::len3d(6),
+     kRcs, 0, 1, {detail::addr3d("texture", 1, Extent::Surface, 3, 5, 1u << 31)}, no_regs},
+    {Op::_3DSTATE_BLEND, "3DSTATE_BLEND", detail::gfx3d(0, 0x4D), kType3d, detail::len3d(2), kRcs,
+     0, 0, {}, no_regs},
+    {Op::_3DSTATE_DEPTH_STENCIL, "3DSTATE_DEPTH_STENCIL", detail::gfx3d(0, 0x4E), kType3d,
+     detail::len3d(2), kRcs, 0, 0, {}, no_regs},
+    {Op::_3DSTATE_RASTER, "3DSTATE_RASTER", detail::gfx3d(0, 0x50), kType3d, detail::len3d(2),
+     kRcs, 0, 0, {}, no_regs},
+    {Op::_3DSTATE_RENDER_TARGET, "3DSTATE_RENDER_TARGET", detail::gfx3d(0, 0x60), kType3d,
+     detail::len3d(6), kRcs, 0, 1, {detail::addr3d("render_target", 1, Extent::Surface, 3)},
+     no_regs},
+    {Op::_3DPRIMITIVE, "3DPRIMITIVE", detail::gfx3d(3, 0x00), kType3d, detail::len3d(7), kRcs, 0,
+     0, {}, no_regs},
 }};
 
 constexpr const CmdDesc& cmd(Op op) { return kCmds[static_cast<size_t>(op)]; }
@@ -267,6 +322,7 @@ constexpr const CmdDesc* decode(uint32_t dw0) {
 }
 static_assert(decode(0x18800101u) == &cmd(Op::MI_BATCH_BUFFER_START));
 static_assert(decode(0x7A000004u) == &cmd(Op::PIPE_CONTROL));
+static_assert(decode(0x7B000005u) == &cmd(Op::_3DPRIMITIVE));
 static_assert(decode(0x0C000000u) == nullptr);  // MI_SET_CONTEXT-era opcode 0x18: unknown
 
 // Length of a command from its header, or 0 when the length is malformed.
@@ -340,6 +396,16 @@ constexpr Access field_access(const CmdDesc& c, const AddrField& f, const uint32
         return r;
       }
       r.addr += y * pitch + x * 4;
+      r.size = (h - 1) * pitch + w * 4;
+      break;
+    }
+    case Extent::SizeDw: r.size = d[f.size]; break;
+    case Extent::Surface: {
+      const uint64_t pitch = d[f.size], w = d[f.size + 1] & 0xFFFF, h = d[f.size + 1] >> 16;
+      if (!w || !h || w > kMaxSurfaceDim || h > kMaxSurfaceDim || pitch % 4 || pitch < w * 4) {
+        r.ok = false;
+        return r;
+      }
       r.size = (h - 1) * pitch + w * 4;
       break;
     }

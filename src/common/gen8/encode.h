@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/gen8/cmds.h"
+#include "common/gen8/render3d.h"
 
 namespace gen8 {
 
@@ -121,12 +122,97 @@ class CmdWriter {
     addr64(src);
   }
 
+  // ---- the render engine's 3D pipeline (RCS; common/gen8/render3d.h) ----
+  // A B8G8R8A8 render target, D32F depth buffer or B8G8R8A8 texture.
+  constexpr void render_target(uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h) {
+    surface(Op::_3DSTATE_RENDER_TARGET, addr, pitch, w, h, r3d::kFmtBgra8);
+  }
+  constexpr void depth_buffer(uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h) {
+    surface(Op::_3DSTATE_DEPTH_BUFFER, addr, pitch, w, h, r3d::kFmtD32F);
+  }
+  // `flags`: r3d::kTexBilinear, r3d::kTexClamp.
+  constexpr void texture(uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h, uint32_t flags) {
+    surface(Op::_3DSTATE_TEXTURE, addr, pitch, w, h, r3d::kTexEnable | flags | r3d::kFmtBgra8);
+  }
+  constexpr void texture_off() { surface(Op::_3DSTATE_TEXTURE, 0, 4, 1, 1, r3d::kFmtBgra8); }
+  // Clears the render target and/or the depth buffer inside the scissor.
+  constexpr void clear(uint32_t flags, uint32_t color, float depth) {
+    dw(header(Op::_3DSTATE_CLEAR_PARAMS, 4));
+    dw(flags);
+    dw(color);
+    dw(__builtin_bit_cast(uint32_t, depth));
+  }
+  constexpr void viewport(float x, float y, float w, float h, float min_z, float max_z) {
+    dw(header(Op::_3DSTATE_VIEWPORT, 7));
+    for (float f : {x, y, w, h, min_z, max_z}) dw(__builtin_bit_cast(uint32_t, f));
+  }
+  // Pixels [x1, x2) x [y1, y2).
+  constexpr void scissor(uint32_t x1, uint32_t y1, uint32_t x2, uint32_t y2) {
+    dw(header(Op::_3DSTATE_SCISSOR, 3));
+    dw(y1 << 16 | x1);
+    dw(y2 << 16 | x2);
+  }
+  constexpr void vertex_buffer(uint32_t index, uint64_t addr, uint32_t pitch, uint32_t bytes) {
+    dw(header(Op::_3DSTATE_VERTEX_BUFFERS, 5));
+    dw(index << r3d::kVbIndexShift | (pitch & r3d::kVbPitchMask));
+    addr64(addr);
+    dw(bytes);
+  }
+  // `elems`: r3d::vertex_element() values.
+  constexpr void vertex_elements(const uint32_t* elems, uint32_t n) {
+    dw(header(Op::_3DSTATE_VERTEX_ELEMENTS, n + 1));
+    for (uint32_t i = 0; i < n; ++i) dw(elems[i]);
+  }
+  // `format`: r3d::kIndex16 or r3d::kIndex32.
+  constexpr void index_buffer(uint64_t addr, uint32_t bytes, uint32_t format) {
+    dw(header(Op::_3DSTATE_INDEX_BUFFER, 5));
+    dw(format);
+    addr64(addr);
+    dw(bytes);
+  }
+  constexpr void constants(uint64_t addr, uint32_t bytes) {
+    dw(header(Op::_3DSTATE_CONSTANT, 4));
+    addr64(addr);
+    dw(bytes);
+  }
+  constexpr void depth_stencil(bool test, bool write, r3d::DepthFunc f) {
+    state1(Op::_3DSTATE_DEPTH_STENCIL, (test ? r3d::kDepthTest : 0) | (write ? r3d::kDepthWrite : 0) |
+                                           static_cast<uint32_t>(f) << r3d::kDepthFuncShift);
+  }
+  // `flags`: r3d::kFrontCw, r3d::kFlatShading, r3d::kLighting.
+  constexpr void raster(r3d::Cull cull, uint32_t flags) {
+    state1(Op::_3DSTATE_RASTER, static_cast<uint32_t>(cull) | flags);
+  }
+  constexpr void blend(r3d::Blend b) { state1(Op::_3DSTATE_BLEND, static_cast<uint32_t>(b)); }
+  constexpr void primitive(uint32_t topology, uint32_t count, uint32_t start, bool indexed = false,
+                           int32_t base_vertex = 0) {
+    dw(header(Op::_3DPRIMITIVE, 7));
+    dw(topology | (indexed ? r3d::kPrimIndexed : 0));
+    dw(count);
+    dw(start);
+    dw(1);  // instance count
+    dw(0);  // start instance
+    dw(static_cast<uint32_t>(base_vertex));
+  }
+
   constexpr uint32_t size() const { return n_; }
   constexpr uint32_t bytes() const { return n_ * 4; }
   constexpr bool overflow() const { return overflow_; }
   constexpr uint32_t* data() const { return buf_; }
 
  private:
+  constexpr void surface(Op op, uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h, uint32_t dw5) {
+    dw(header(op, 6));
+    addr64(addr);
+    dw(pitch);
+    dw(h << 16 | w);
+    dw(dw5);
+  }
+  constexpr void state1(Op op, uint32_t v) {
+    dw(header(op, 2));
+    dw(v);
+  }
+
   uint32_t* buf_;
   uint32_t cap_;
   uint32_t n_ = 0;

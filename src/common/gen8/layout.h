@@ -83,6 +83,7 @@ inline constexpr uint32_t kCsbActiveToIdle = 1u << 3;
 inline constexpr uint32_t kCsbComplete = 1u << 4;
 inline constexpr uint32_t kCsbLiteRestore = 1u << 15;
 inline constexpr uint32_t kCsbPtrEmpty = 7;  // write pointer after reset: nothing written
+inline constexpr uint32_t kCsbReadPtrMask = 0x0700;  // RING_CONTEXT_STATUS_PTR: the driver's read pointer
 inline constexpr uint32_t csb_next(uint32_t wp) {
   return wp >= kCsbEntries ? 0 : (wp + 1) % kCsbEntries;
 }
@@ -154,8 +155,9 @@ enum class Fault : uint32_t {
   BadContext = 12,    // descriptor or context image refused
   LargePage = 13,     // PS bit in a PPGTT directory entry
   BadRing = 14,       // ring start/size/head/tail outside the GTT or not aligned
+  BadState = 15,      // 3D state missing or malformed (no render target, index past its buffer)
 };
-inline constexpr uint32_t kNumFaults = 15;
+inline constexpr uint32_t kNumFaults = 16;
 
 // PCI configuration space.
 namespace pci {
