@@ -4,7 +4,7 @@ namespace wl {
 
 namespace {
 Workload* const kAll[] = {&fill_workload(), &desktop2d_workload(), &submit_workload(),
-                          &selftest_workload()};
+                          &ppgtt_churn_workload(), &selftest_workload()};
 }
 
 Workload* const* registry() { return kAll; }

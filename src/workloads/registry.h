@@ -23,6 +23,7 @@ class Workload {
 Workload& fill_workload();
 Workload& desktop2d_workload();
 Workload& submit_workload();
+Workload& ppgtt_churn_workload();
 Workload& selftest_workload();
 
 Workload* const* registry();

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "cli/native.h"
@@ -42,8 +44,13 @@ TEST_P(NativeGolden, FrameChecksumMatches) {
 INSTANTIATE_TEST_SUITE_P(Workloads, NativeGolden,
                          ::testing::Values(Golden{"fill", "f44df629a3427ddc"},
                                            Golden{"desktop2d", "3b0e8ef73ff6ac4e"},
-                                           Golden{"submit", "38a0ef59beda7082"}),
-                         [](const auto& info) { return std::string(info.param.workload); });
+                                           Golden{"submit", "38a0ef59beda7082"},
+                                           Golden{"ppgtt-churn", "a354865b3280c84c"}),
+                         [](const auto& info) {
+                           std::string name = info.param.workload;  // gtest names: no '-'
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // `selftest` draws with the CPU and flips by MMIO: no submission, one
 // DSPSURF write per frame, and the screen the host recomputes for vGPU id 0.
