@@ -85,7 +85,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hv::FakeMpt mpt(kRam);
   static std::vector<uint8_t> arena_mem(kArenaPages * kPage);
   static ArenaPages arena(arena_mem.data(), kArenaHpa, kArenaPages);
-  std::memset(mpt.ram(), 0, kRam);
+  // Only the pages the last input wrote need zeroing (a whole-RAM memset
+  // cost a fifth of the time).
+  static std::vector<uint64_t> dirty;
+  for (uint64_t page : dirty) std::memset(mpt.ram() + page * kPage, 0, kPage);
+  dirty.clear();
 
   std::vector<uint64_t> roots, vas = {0x0, 0x1000, 0x201000, 0x4020'1000, 0x80'4020'1000, 0x7FFF'FFFF'F000};
   {
@@ -107,6 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const uint64_t page = op[1] % kPages, index = (op[2] | op[3] << 8) % 512;
       const uint64_t gpa = page * kPage + index * 8, value = entry_value(op[4], op[5], op[6]);
       const uint64_t root = op[1] >= 0xF8 ? kRam + op[1] * kPage : page * kPage;
+      if (op[0] % 8 < 4) dirty.push_back(page);
       switch (op[0] % 8) {
         case 0:
         case 1:

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -344,39 +346,98 @@ TEST_F(PpgttShadowTest, TraceHasOneLinePerShadowUpdate) {
   EXPECT_GT(shadow->stats().shadow_ns, 0u);
 }
 
+// The GPU model and a guest whose RAM is the model's host memory.
+class PpgttShadowGpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto g = hw::Gpu::create(hw::GpuConfig{64 * kMiB, false});
+    ASSERT_TRUE(g) << g.error();
+    gpu = std::move(*g);
+    hw::HostMemory& mem = gpu->memory();
+    auto ram = mem.alloc_pages(kRam / kPage), arena_hpa = mem.alloc_pages(kArenaPages), s = mem.alloc_pages(1);
+    ASSERT_TRUE(ram && arena_hpa && s);
+    scratch = *s;
+    mpt = std::make_unique<hv::FakeMpt>(kRam, 4096, *ram, mem.base() + *ram);
+    arena = std::make_unique<ArenaPages>(mem.base() + *arena_hpa, *arena_hpa, kArenaPages);
+    guest = std::make_unique<GuestTables>(*mpt, 1 * kMiB, 4 * kMiB);
+    pml4 = guest->new_page();
+  }
+
+  std::unique_ptr<hw::Gpu> gpu;
+  std::unique_ptr<hv::FakeMpt> mpt;
+  std::unique_ptr<ArenaPages> arena;
+  std::unique_ptr<GuestTables> guest;
+  uint64_t scratch = 0, pml4 = 0;
+
+  // A page table mapping address 0 of its range to `gpa`, as a PD entry.
+  uint64_t fresh_pt(uint64_t gpa) {
+    const uint64_t pt = guest->new_page();
+    guest->store(pt, gpa | kPte);
+    return pt | kPte;
+  }
+};
+
 // The GPU model walking the shadow root with no second-stage domain
 // translates exactly as the guest's tables mapped through GFN->HPA.
-TEST(PpgttShadowGpuTest, TheModelWalksTheShadowLikeTheGuestTables) {
-  auto gpu = hw::Gpu::create(hw::GpuConfig{64 * kMiB, false});
-  ASSERT_TRUE(gpu) << gpu.error();
-  hw::HostMemory& mem = (*gpu)->memory();
-  auto ram = mem.alloc_pages(kRam / kPage), arena_hpa = mem.alloc_pages(kArenaPages), scratch = mem.alloc_pages(1);
-  ASSERT_TRUE(ram && arena_hpa && scratch);
-  hv::FakeMpt mpt(kRam, 4096, *ram, mem.base() + *ram);
-  ArenaPages arena(mem.base() + *arena_hpa, *arena_hpa, kArenaPages);
-  GuestTables guest(mpt, 1 * kMiB, 4 * kMiB);
-  const uint64_t pml4 = guest.new_page();
-  for (size_t i = 0; i < kVas.size(); ++i) guest.map(pml4, kVas[i], kData + i * kPage);
-  guest.map(pml4, 0x5000, kRam + 3 * kPage);  // refused: scratch
+TEST_F(PpgttShadowGpuTest, TheModelWalksTheShadowLikeTheGuestTables) {
+  for (size_t i = 0; i < kVas.size(); ++i) guest->map(pml4, kVas[i], kData + i * kPage);
+  guest->map(pml4, 0x5000, kRam + 3 * kPage);  // refused: scratch
   {
-    PpgttShadow shadow(mpt, arena, *scratch);
+    PpgttShadow shadow(*mpt, *arena, scratch);
     auto root = shadow.acquire(pml4);
     ASSERT_TRUE(root);
-    guest.store(*guest.slot(pml4, 0x200000, 1), kData | kPte | kPtePs);  // faults natively too
+    guest->store(*guest->slot(pml4, 0x200000, 1), kData | kPte | kPtePs);  // faults natively too
     std::vector<uint64_t> vas = kVas;
     vas.insert(vas.end(), {0x2000, 0x5000, 0x200000, 0x300000, 0x40001000});
-    auto as = hw::AddressSpace::ppgtt(**gpu, *root, nullptr);
+    auto as = hw::AddressSpace::ppgtt(*gpu, *root, nullptr);
     for (uint64_t va : vas) {
       auto got = as.page(va);
-      auto want = guest_walk(mpt, pml4, va, *scratch);
+      auto want = guest_walk(*mpt, pml4, va, scratch);
       ASSERT_EQ(got.has_value(), want.has_value()) << std::hex << "va 0x" << va;
       if (want) {
         EXPECT_EQ(*got, *want) << std::hex << "va 0x" << va;
       }
     }
-    EXPECT_EQ(*as.page(0x5000), *scratch);
+    EXPECT_EQ(*as.page(0x5000), scratch);
   }
-  EXPECT_EQ(mpt.protected_pages(), 0u);
+  EXPECT_EQ(mpt->protected_pages(), 0u);
+}
+
+// A vCPU thread swaps a PD entry between two page tables (each swap builds
+// one shadow table and retires the other) while the GPU model walks: the walk
+// sees the old page, the new one, or a retired table's zeroes, never anything
+// else. Under TSan this checks that shadow entries are written and walked
+// whole.
+TEST_F(PpgttShadowGpuTest, TheModelWalksWhileTheGuestRewritesTables) {
+  guest->map(pml4, 0x0, kData);
+  const uint64_t pd_slot = *guest->slot(pml4, 0x0, 1);
+  const uint64_t pts[2] = {guest->load(pd_slot), fresh_pt(kData + kPage)};
+  PpgttShadow shadow(*mpt, *arena, scratch);
+  auto root = shadow.acquire(pml4);
+  ASSERT_TRUE(root);
+  constexpr int kSwaps = 400;
+  std::atomic<bool> done{false};
+  std::thread vcpu([&] {
+    for (int n = 1; n <= kSwaps; ++n) guest->store(pd_slot, pts[n & 1]);
+    done = true;
+  });
+  auto as = hw::AddressSpace::ppgtt(*gpu, *root, nullptr);
+  const uint64_t a = mpt->host_base() + kData, b = a + kPage;
+  uint64_t walks = 0, faults = 0, wrong = 0;
+  do {
+    as.flush();
+    auto p = as.page(0x0);
+    faults += !p;
+    wrong += p && *p != a && *p != b;
+    ++walks;
+    shadow.stats();
+  } while (!done);
+  vcpu.join();
+  EXPECT_EQ(wrong, 0u) << walks << " walks, " << faults << " faults";
+  EXPECT_EQ(shadow.stats().traps, uint64_t{kSwaps});
+  as.flush();
+  EXPECT_EQ(*as.page(0x0), a);  // an even number of swaps: back on the first table
+  EXPECT_EQ(shadow.stats().shadow_pages, 4u);
 }
 
 }  // namespace
