@@ -407,7 +407,7 @@ TEST_F(PpgttShadowGpuTest, TheModelWalksTheShadowLikeTheGuestTables) {
 // one shadow table and retires the other) while the GPU model walks: the walk
 // sees the old page, the new one, or a retired table's zeroes, never anything
 // else. Under TSan this checks that shadow entries are written and walked
-// whole.
+// whole (nothing else orders the walker after the writer: no lock is shared).
 TEST_F(PpgttShadowGpuTest, TheModelWalksWhileTheGuestRewritesTables) {
   guest->map(pml4, 0x0, kData);
   const uint64_t pd_slot = *guest->slot(pml4, 0x0, 1);
@@ -415,26 +415,30 @@ TEST_F(PpgttShadowGpuTest, TheModelWalksWhileTheGuestRewritesTables) {
   PpgttShadow shadow(*mpt, *arena, scratch);
   auto root = shadow.acquire(pml4);
   ASSERT_TRUE(root);
-  constexpr int kSwaps = 400;
-  std::atomic<bool> done{false};
+  // Relaxed flags: they must not order the walker after the writer.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> swaps{0};
   std::thread vcpu([&] {
-    for (int n = 1; n <= kSwaps; ++n) guest->store(pd_slot, pts[n & 1]);
-    done = true;
+    uint64_t n = 0;
+    while (!stop.load(std::memory_order_relaxed) || n % 2) {
+      guest->store(pd_slot, pts[++n & 1]);
+      swaps.store(n, std::memory_order_relaxed);
+    }
   });
   auto as = hw::AddressSpace::ppgtt(*gpu, *root, nullptr);
   const uint64_t a = mpt->host_base() + kData, b = a + kPage;
   uint64_t walks = 0, faults = 0, wrong = 0;
-  do {
+  while (walks < 2000 || swaps.load(std::memory_order_relaxed) < 200) {
     as.flush();
     auto p = as.page(0x0);
     faults += !p;
     wrong += p && *p != a && *p != b;
     ++walks;
-    shadow.stats();
-  } while (!done);
+  }
+  stop.store(true, std::memory_order_relaxed);
   vcpu.join();
   EXPECT_EQ(wrong, 0u) << walks << " walks, " << faults << " faults";
-  EXPECT_EQ(shadow.stats().traps, uint64_t{kSwaps});
+  EXPECT_EQ(shadow.stats().traps, swaps.load());
   as.flush();
   EXPECT_EQ(*as.page(0x0), a);  // an even number of swaps: back on the first table
   EXPECT_EQ(shadow.stats().shadow_pages, 4u);
