@@ -118,8 +118,9 @@ class PpgttShadow {
   // One line per shadow entry written, for --trace-ppgtt; called with the
   // lock held, so it must not call back.
   using Trace = std::function<void(std::string_view line)>;
-  // Called once, without the lock held, when a trapped write sends the shadow
-  // to failsafe (the other entry points return the error instead).
+  // Called once per failsafe, without the lock held, by whichever call sent
+  // the shadow there: a trapped write has no caller to return the error to
+  // (acquire, pv_create and sync return it as well).
   using FailsafeFn = std::function<void(ShadowError)>;
 
   // `scratch_hpa` is the vGPU's scratch page (0: refused leaves are not present).
