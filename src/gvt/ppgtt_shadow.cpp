@@ -131,6 +131,7 @@ tl::expected<void, ShadowError> PpgttShadow::protect(uint64_t gfn) {
   if (!mpt_.protect_page(gfn, [this](uint64_t gpa, const uint8_t*, uint32_t len) { on_write(gpa, len); }))
     return tl::unexpected(ShadowError::ProtectRefused);
   protected_.emplace(gfn, 1);
+  stats_.peak_protected_pages = std::max<uint64_t>(stats_.peak_protected_pages, protected_.size());
   return {};
 }
 
@@ -164,6 +165,7 @@ PpgttShadow::Built PpgttShadow::get_table(uint64_t gfn, int level) {
   t->page = *page;
   t->refs = 1;
   tables_.emplace(key(gfn, level), std::move(owned));
+  stats_.peak_shadow_pages = std::max<uint64_t>(stats_.peak_shadow_pages, tables_.size());
   // Read once protected, so that every later write traps.
   std::array<uint64_t, kEntries> guest{};
   mpt_.read_gpa(gfn * kPageSize, guest.data(), kPageSize);
@@ -266,7 +268,10 @@ tl::expected<PpgttShadow::Root*, ShadowError> PpgttShadow::root_locked(uint64_t 
   auto t = build_root(gpa / kPageSize);
   if (!t && t.error() != ShadowError::BadRoot && drop_idle(false)) t = build_root(gpa / kPageSize);
   if (!t) return t.error() == ShadowError::BadRoot ? tl::unexpected(t.error()) : fail(t.error());
-  return &roots_.emplace(gpa, Root{*t}).first->second;
+  Root* root = &roots_.emplace(gpa, Root{*t}).first->second;
+  ++stats_.roots_shadowed;
+  stats_.peak_contexts = std::max<uint64_t>(stats_.peak_contexts, roots_.size());
+  return root;
 }
 
 // One more reference of kind `holder` (a submission or a PV create).

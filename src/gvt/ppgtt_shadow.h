@@ -100,6 +100,12 @@ struct PpgttStats {
   uint64_t shadow_pages = 0;     // shadow tables now
   uint64_t spare_pages = 0;      // retired shadow pages kept for this vGPU's next tables
   uint64_t protected_pages = 0;  // guest pages write-protected now
+  // Totals and peaks: a run's figures once its contexts are gone (the PV
+  // destroy at the end drops them).
+  uint64_t roots_shadowed = 0;   // guest PPGTT roots shadowed, in all
+  uint64_t peak_contexts = 0;
+  uint64_t peak_shadow_pages = 0;
+  uint64_t peak_protected_pages = 0;
   uint64_t traps = 0;            // trapped writes to guest tables (traps.pagetable)
   uint64_t updates = 0;          // shadow entries written
   uint64_t half_writes = 0;      // trapped writes leaving an entry partly written

@@ -198,7 +198,14 @@ TEST_F(PpgttShadowTest, SharedSubtreeIsShadowedOnceAndSeenByEveryUser) {
   EXPECT_EQ(mpt.protected_pages(), tables);
   expect_same(pml4, {va2});
   shadow->pv_destroy(pml4b);
-  EXPECT_EQ(shadow->stats().bad_notifications, 1u);
+  const PpgttStats st = shadow->stats();
+  EXPECT_EQ(st.bad_notifications, 1u);
+  // What the run did stays in the totals and peaks.
+  EXPECT_EQ(st.contexts, 1u);
+  EXPECT_EQ(st.roots_shadowed, 2u);
+  EXPECT_EQ(st.peak_contexts, 2u);
+  EXPECT_EQ(st.peak_shadow_pages, tables + 1);
+  EXPECT_EQ(st.peak_protected_pages, tables + 1);
 }
 
 TEST_F(PpgttShadowTest, TablePageReusedAsDataIsUnprotectedAndReadAfresh) {
