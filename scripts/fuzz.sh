@@ -21,6 +21,11 @@
 # written with common/gen8/encode.h's CmdWriter: the driver's RCS and BCS ring
 # slices, GGTT batches on two levels with a chain and a flip, a PPGTT batch
 # under scan_nonpriv, and near misses (near_*) that the scanner refuses.
+#
+# The ppgtt_shadow seeds (input format in tests/fuzz/fuzz_ppgtt_shadow.cpp)
+# build a 4-level tree, shadow it, then: rewrite an entry at each level,
+# write halves, share a PDP between two roots (PV create and destroy), unlink
+# a table and reuse it as data, name frames past RAM and large pages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,6 +33,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 declare -A SOURCES=(
   [fuzz_elf_loader]="src/hv/elf_loader.cpp"
   [fuzz_cmd_scanner]="src/gvt/cmd_scanner.cpp"
+  [fuzz_ppgtt_shadow]="src/gvt/ppgtt_shadow.cpp src/hv/fake_mpt.cpp src/hv/bus.cpp"
   [fuzz_vgpu_mmio]="$(echo src/gvt/*.cpp src/hv/fake_mpt.cpp src/hv/bus.cpp src/common/gen8/*.cpp src/driver/*.cpp)"
 )
 LIBS=(-lfmt -lspdlog)

@@ -1,5 +1,7 @@
 #include "driver/context.h"
 
+#include "driver/pv.h"
+
 namespace drv {
 
 using namespace gen8;
@@ -10,6 +12,7 @@ Result<void> Context::init(Device& dev, int engine, uint32_t ring_bytes) {
   id_ = dev.new_ctx_id();
   ring_size_ = ring_bytes;
   if (auto r = ppgtt_.init(dev.platform()); !r) return r;
+  pv_notify_ppgtt(dev.platform(), dev.pv(), ppgtt_.root(), true);
   auto img = dev.create_bo((engine == 0 ? kCtxRcsPages : kCtxBcsPages) * kPageSize, kBoGgtt);
   if (!img) return tl::unexpected(img.error());
   image_ = *img;
@@ -30,6 +33,7 @@ void Context::fini() {
   if (!dev_) return;
   dev_->destroy_bo(ring_);
   dev_->destroy_bo(image_);
+  if (ppgtt_.root()) pv_notify_ppgtt(dev_->platform(), dev_->pv(), ppgtt_.root(), false);
   ppgtt_.destroy();
   dev_ = nullptr;
 }

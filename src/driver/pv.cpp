@@ -49,4 +49,11 @@ Result<void> pv_balloon(const PvInfo& info, GmAllocator& gm) {
   return {};
 }
 
+void pv_notify_ppgtt(Platform& p, const PvInfo& info, uint64_t pml4, bool create) {
+  if (!info.present || !(info.caps & pvi::kCapFullPpgtt)) return;
+  p.mmio_write32(pvi::pdp_lo(0), static_cast<uint32_t>(pml4));
+  p.mmio_write32(pvi::pdp_hi(0), static_cast<uint32_t>(pml4 >> 32));
+  p.mmio_write32(pvi::G2V_NOTIFY, create ? pvi::kG2vPpgttL4Create : pvi::kG2vPpgttL4Destroy);
+}
+
 }  // namespace drv

@@ -26,5 +26,10 @@ PvInfo pv_detect(Platform& p);
 // two ranges, so guest GM addresses equal host GM addresses. Refuses ranges
 // that do not fit the GPU's layout (a hostile or broken host).
 Result<void> pv_balloon(const PvInfo& info, GmAllocator& gm);
+// Tells the host a 4-level PPGTT rooted at `pml4` is created or destroyed, as
+// upstream i915 does, so a host that shadows page tables can start before
+// the first submission and free on destroy. Nothing on bare hardware or when
+// the PV page lacks the full-PPGTT capability.
+void pv_notify_ppgtt(Platform& p, const PvInfo& info, uint64_t pml4, bool create);
 
 }  // namespace drv

@@ -30,7 +30,7 @@ void PvInfoPage::write(uint32_t off, uint32_t v) {
   if (off == pvi::DISPLAY_READY) {
     display_ready_ = v == 1;
   } else if (off == pvi::G2V_NOTIFY) {
-    last_g2v_ = v;
+    notify(v);
   } else if (off == pvi::CURSOR_X_HOT || off == pvi::CURSOR_Y_HOT) {
     cursor_hot_[off == pvi::CURSOR_Y_HOT] = v;
   } else if (off >= pvi::PDP0_LO && off < pvi::PDP0_LO + 32) {
@@ -40,6 +40,18 @@ void PvInfoPage::write(uint32_t off, uint32_t v) {
     ++dropped_;
     spdlog::debug("vgpu {}: write to PV info 0x{:x} dropped", id_, off);
   }
+}
+
+void PvInfoPage::notify(uint32_t v) {
+  last_g2v_ = v;
+  const bool create = v == pvi::kG2vPpgttL4Create;
+  if (!create && v != pvi::kG2vPpgttL4Destroy) {
+    ++ignored_g2v_;
+    spdlog::debug("vgpu {}: g2v notification {} ignored", id_, v);
+    return;
+  }
+  ++(create ? creates_ : destroys_);
+  if (on_ppgtt_) on_ppgtt_(create, pdp_[0]);
 }
 
 void PvInfoPage::reset() {

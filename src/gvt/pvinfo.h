@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "common/gen8/pvinfo.h"
 #include "gvt/aperture_gm.h"
@@ -14,6 +15,10 @@ namespace gvt {
 
 class PvInfoPage {
  public:
+  // A 4-level PPGTT announced by the guest (g2v_notify L4 create or destroy,
+  // its PML4 in pdp[0]), called on the vCPU thread that wrote the notify.
+  using PpgttNotify = std::function<void(bool create, uint64_t pml4_gpa)>;
+
   PvInfoPage(uint32_t vgpu_id, const GmSlice& slice) : id_(vgpu_id), slice_(slice) {}
   static bool owns(uint32_t offset) {
     return offset >= gen8::pvinfo::kBase && offset < gen8::pvinfo::kBase + gen8::pvinfo::kSize;
@@ -27,9 +32,17 @@ class PvInfoPage {
   uint32_t last_g2v() const { return last_g2v_; }
   uint64_t pdp(int i) const { return pdp_[i]; }
   uint64_t dropped_writes() const { return dropped_; }
+  void set_ppgtt_notify(PpgttNotify fn) { on_ppgtt_ = std::move(fn); }
+  uint64_t ppgtt_creates() const { return creates_; }
+  uint64_t ppgtt_destroys() const { return destroys_; }
+  // Notifications we do not act on: 3-level PPGTTs (our GPU has only 4-level
+  // ones), execlist contexts, unknown values.
+  uint64_t ignored_notifications() const { return ignored_g2v_; }
   void reset();  // repopulated on every reset
 
  private:
+  void notify(uint32_t g2v);
+
   uint32_t id_;
   GmSlice slice_;
   bool aware_ = false, display_ready_ = false;
@@ -37,6 +50,8 @@ class PvInfoPage {
   uint32_t cursor_hot_[2] = {~0u, ~0u};
   uint64_t pdp_[4] = {};
   uint64_t dropped_ = 0;
+  uint64_t creates_ = 0, destroys_ = 0, ignored_g2v_ = 0;
+  PpgttNotify on_ppgtt_;
 };
 
 }  // namespace gvt

@@ -51,8 +51,10 @@ tl::expected<uint64_t, WalkFault> AddressSpace::walk(uint64_t addr) const {
     auto host = phys_to_host(table, true);
     if (!host) return tl::unexpected(WalkFault{host.error(), addr});
     uint64_t idx = (addr >> (12 + 9 * level)) & 511;
-    uint64_t pte;
-    gpu_->memory().dma_read(*host + idx * 8, &pte, sizeof pte);
+    // One whole 8-byte load, as hardware reads an entry: a mediator may be
+    // rewriting shadow entries while an engine walks them.
+    const auto* slot = reinterpret_cast<const uint64_t*>(gpu_->memory().base() + *host + idx * 8);
+    const uint64_t pte = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (!(pte & gen8::kPtePresent)) return tl::unexpected(WalkFault{Fault::PageFault, addr});
     if (level > 0 && level < 3 && (pte & gen8::kPtePs))
       return tl::unexpected(WalkFault{Fault::LargePage, addr});

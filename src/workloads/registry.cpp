@@ -3,8 +3,9 @@
 namespace wl {
 
 namespace {
-Workload* const kAll[] = {&fill_workload(),     &desktop2d_workload(), &submit_workload(),
-                          &selftest_workload(), &lights_workload(),    &arena_workload()};
+Workload* const kAll[] = {&fill_workload(),        &desktop2d_workload(), &submit_workload(),
+                          &ppgtt_churn_workload(), &selftest_workload(),  &lights_workload(),
+                          &arena_workload()};
 }
 
 Workload* const* registry() { return kAll; }

@@ -50,6 +50,7 @@ class Registered : public Workload {
 Workload& fill_workload();
 Workload& desktop2d_workload();
 Workload& submit_workload();
+Workload& ppgtt_churn_workload();
 Workload& selftest_workload();
 Workload& lights_workload();
 Workload& arena_workload();

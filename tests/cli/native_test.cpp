@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "cli/native.h"
@@ -48,8 +50,13 @@ INSTANTIATE_TEST_SUITE_P(Workloads, NativeGolden,
                                            // 3D on the render engine: a few frames (CI budget);
                                            // the same under g++, clang, ASan, any thread count.
                                            Golden{"lights", "67320d9685cd73ea", 5},
-                                           Golden{"arena", "decc10c20df9782a", 5}),
-                         [](const auto& info) { return std::string(info.param.workload); });
+                                           Golden{"arena", "decc10c20df9782a", 5},
+                                           Golden{"ppgtt-churn", "a354865b3280c84c", 200}),
+                         [](const auto& info) {
+                           std::string name = info.param.workload;  // gtest names: no '-'
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // `selftest` draws with the CPU and flips by MMIO: no submission, one
 // DSPSURF write per frame, and the screen the host recomputes for vGPU id 0.

@@ -4,6 +4,8 @@
 #include "support/null_platform.h"
 
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "common/gen8/layout.h"
 #include "common/gen8/pvinfo.h"
@@ -15,11 +17,13 @@ namespace {
 
 namespace pvi = gen8::pvinfo;
 
-// Only MMIO reads are used by pv_detect.
+// pv_detect reads MMIO; the notifications write it, in order.
 class PvPlatform final : public test_support::NullPlatform {
  public:
   std::map<uint32_t, uint32_t> regs;
+  std::vector<std::pair<uint32_t, uint32_t>> writes;
   uint32_t mmio_read32(uint32_t off) override { return regs.count(off) ? regs[off] : 0; }
+  void mmio_write32(uint32_t off, uint32_t v) override { writes.emplace_back(off, v); }
 
   void present(uint64_t map_base, uint64_t map_size, uint64_t hid_base, uint64_t hid_size) {
     regs[pvi::MAGIC] = static_cast<uint32_t>(pvi::kMagic);
@@ -84,6 +88,36 @@ TEST(PvInfo, RangesThatDoNotFitTheGpuAreRefused) {
     gm.init(gen8::kPageSize, gen8::kGmSize);
     EXPECT_FALSE(pv_balloon(pv_detect(p), gm)) << c.mb << " " << c.ms << " " << c.hb << " " << c.hs;
   }
+}
+
+TEST(PvInfo, PpgttCreateAndDestroyAreAnnouncedInUpstreamOrder) {
+  PvPlatform p;
+  p.present(128 * kMiB, 64 * kMiB, 1024 * kMiB, 384 * kMiB);
+  const PvInfo info = pv_detect(p);
+  const uint64_t pml4 = 0x1'2345'6000;
+  pv_notify_ppgtt(p, info, pml4, true);
+  pv_notify_ppgtt(p, info, pml4, false);
+  using W = std::pair<uint32_t, uint32_t>;
+  EXPECT_EQ(p.writes, (std::vector<W>{{pvi::pdp_lo(0), 0x23456000},
+                                      {pvi::pdp_hi(0), 0x1},
+                                      {pvi::G2V_NOTIFY, pvi::kG2vPpgttL4Create},
+                                      {pvi::pdp_lo(0), 0x23456000},
+                                      {pvi::pdp_hi(0), 0x1},
+                                      {pvi::G2V_NOTIFY, pvi::kG2vPpgttL4Destroy}}));
+  EXPECT_EQ(pvi::G2V_NOTIFY, 0x78818u);
+  EXPECT_EQ(pvi::pdp_lo(0), 0x78838u);
+  EXPECT_EQ(pvi::pdp_hi(3), 0x78854u);
+}
+
+TEST(PvInfo, NoPpgttNotificationWithoutThePageOrTheCapability) {
+  PvPlatform bare;
+  pv_notify_ppgtt(bare, pv_detect(bare), 0x5000, true);
+  EXPECT_TRUE(bare.writes.empty());
+  PvPlatform old_host;
+  old_host.present(128 * kMiB, 64 * kMiB, 1024 * kMiB, 384 * kMiB);
+  old_host.regs[pvi::VGT_CAPS] = pvi::kCapHwspEmulation;
+  pv_notify_ppgtt(old_host, pv_detect(old_host), 0x5000, true);
+  EXPECT_TRUE(old_host.writes.empty());
 }
 
 }  // namespace

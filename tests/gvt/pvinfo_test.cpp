@@ -9,6 +9,9 @@
 #include "driver/gm_alloc.h"
 #include "driver/pv.h"
 
+#include <utility>
+#include <vector>
+
 namespace gvt {
 namespace {
 
@@ -65,6 +68,28 @@ TEST(PvInfoPage, UpstreamLayoutAndGuestFields) {
   page.reset();
   EXPECT_FALSE(page.display_ready());
   EXPECT_EQ(page.pdp(0), 0u);
+}
+
+TEST(PvInfoPage, TheDriversPpgttNotificationsReachTheCallback) {
+  GmSlice s{64 << 20, 64 << 20, 1ull << 30, 384 << 20, 4, 4};
+  PvInfoPage page(2, s);
+  PageOnly plat(page);
+  std::vector<std::pair<bool, uint64_t>> seen;
+  page.set_ppgtt_notify([&](bool create, uint64_t pml4) { seen.emplace_back(create, pml4); });
+  const drv::PvInfo info = drv::pv_detect(plat);
+  drv::pv_notify_ppgtt(plat, info, 0x3'0000'7000, true);
+  drv::pv_notify_ppgtt(plat, info, 0x8000, false);
+  using N = std::pair<bool, uint64_t>;
+  EXPECT_EQ(seen, (std::vector<N>{{true, 0x3'0000'7000}, {false, 0x8000}}));
+  EXPECT_EQ(page.ppgtt_creates(), 1u);
+  EXPECT_EQ(page.ppgtt_destroys(), 1u);
+  EXPECT_EQ(page.last_g2v(), uint32_t{pvi::kG2vPpgttL4Destroy});
+  // 3-level PPGTTs, execlist contexts and unknown values are recorded, not acted on.
+  for (uint32_t v : {uint32_t{pvi::kG2vPpgttL3Create}, uint32_t{pvi::kG2vExeclistCtxCreate}, 99u})
+    page.write(pvi::G2V_NOTIFY, v);
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(page.ignored_notifications(), 3u);
+  EXPECT_EQ(page.last_g2v(), 99u);
 }
 
 }  // namespace

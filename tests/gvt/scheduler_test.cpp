@@ -214,7 +214,7 @@ TEST(Scheduler, GuestEngineResetPreemptsItsRunningWorkload) {
 // with its own pattern, switched with one that only stores them, never lets
 // the other see a value of its own. Switches are checked to have happened.
 TEST(Scheduler, NoEngineStateCarriesAcrossVgpuSwitches) {
-  SchedParams sp;
+  SchedParams sp = MediatedHost::kTestSched;
   sp.tick_ns = 100'000;  // many switches in a short run
   sp.balance_ns = 1'000'000;
   auto h = MediatedHost::create(sp);

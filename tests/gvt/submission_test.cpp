@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 
 #include <cstring>
@@ -171,8 +173,13 @@ TEST_P(SubmissionWorkload, GuestGetsTheNativeFramesAndNoHostAddress) {
     ADD_FAILURE() << "host value 0x" << std::hex << l.value << " in guest memory at GPA 0x" << l.gpa;
 }
 
-INSTANTIATE_TEST_SUITE_P(Workloads, SubmissionWorkload, ::testing::Values("fill", "desktop2d", "submit"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Workloads, SubmissionWorkload,
+                         ::testing::Values("fill", "desktop2d", "submit", "ppgtt-churn", "lights", "arena"),
+                         [](const auto& info) {
+                           std::string name = info.param;  // gtest names: no '-'
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // Two VMs on one GPU submit at once from their own vCPU threads: their
 // workloads interleave on the engines, each still draws its native frames.

@@ -31,7 +31,11 @@ class MediatedHost {
   // mistaken for a host physical address.
   static constexpr uint64_t kHostPagesFrom = 2ull << 30;
 
-  static tl::expected<std::unique_ptr<MediatedHost>, std::string> create(const gvt::SchedParams& sched = {}) {
+  // Tests hold contexts on purpose, for as long as a sanitizer build on a
+  // loaded machine needs: only tests of the drain timeout set a short one.
+  static constexpr gvt::SchedParams kTestSched{1'000'000, 100'000'000, 60'000'000'000};
+
+  static tl::expected<std::unique_ptr<MediatedHost>, std::string> create(const gvt::SchedParams& sched = kTestSched) {
     std::unique_ptr<MediatedHost> h(new MediatedHost());
     auto g = hw::Gpu::create(hw::GpuConfig{kHostMem, false});
     if (!g) return tl::unexpected(g.error());

@@ -27,7 +27,13 @@ inline constexpr uint32_t DISPLAY_READY = kBase + 0x804;
 inline constexpr uint32_t G2V_NOTIFY = kBase + 0x818;
 inline constexpr uint32_t CURSOR_X_HOT = kBase + 0x830;
 inline constexpr uint32_t CURSOR_Y_HOT = kBase + 0x834;
-inline constexpr uint32_t PDP0_LO = kBase + 0x838;  // pdp[i].lo at + 8 * i, .hi at + 4
+// pdp[4] {lo, hi}: the root(s) a g2v PPGTT notification names; for a
+// 4-level PPGTT pdp[0] is the PML4's address. The guest writes them, then
+// g2v_notify.
+inline constexpr uint32_t PDP0_LO = kBase + 0x838;
+inline constexpr uint32_t PDP0_HI = kBase + 0x83C;
+inline constexpr uint32_t pdp_lo(int i) { return PDP0_LO + 8 * i; }
+inline constexpr uint32_t pdp_hi(int i) { return PDP0_HI + 8 * i; }
 inline constexpr uint32_t EXECLIST_CTX_DESC_LO = kBase + 0x858;
 
 // vgt_caps bits.
@@ -35,7 +41,9 @@ inline constexpr uint32_t kCapFullPpgtt = 1u << 2;
 inline constexpr uint32_t kCapHwspEmulation = 1u << 3;
 inline constexpr uint32_t kCapHugeGtt = 1u << 4;
 
-// g2v_notify values.
+// g2v_notify values (upstream VGT_G2V_*): kG2vPpgttL4Create and Destroy are
+// VGT_G2V_PPGTT_L4_PAGE_TABLE_CREATE and _DESTROY. A guest sends them when
+// vgt_caps has kCapFullPpgtt.
 enum G2v : uint32_t {
   kG2vPpgttL3Create = 2,
   kG2vPpgttL3Destroy = 3,
