@@ -136,7 +136,7 @@ int native(const cli::NativeOptions& opt, const std::string& json, const std::st
 
 struct RunArgs {
   bool passthrough = false;
-  bool scan_nonpriv = false, trace_commands = false;
+  bool scan_nonpriv = false, trace_commands = false, trace_ppgtt = false;
   std::vector<std::string> vms;
   double seconds = 0;
   std::string json, screenshots;
@@ -174,13 +174,16 @@ int run(const RunArgs& a) {
   opt.log_dir = a.screenshots.empty() ? "." : a.screenshots;
   opt.scan_nonpriv = a.scan_nonpriv;
   opt.trace_commands = a.trace_commands;
+  opt.trace_ppgtt = a.trace_ppgtt;
   opt.vmm = a.vmm;
   opt.host_workload = a.host_workload;
   opt.sched.tick_ns = static_cast<uint64_t>(a.tick_ms * 1e6);
   opt.sched.balance_ns = static_cast<uint64_t>(a.balance_ms * 1e6);
   opt.sched.drain_timeout_ns = static_cast<uint64_t>(a.drain_timeout_ms * 1e6);
-  if (a.passthrough && (a.scan_nonpriv || a.trace_commands || !a.host_workload.empty() || a.vmm != "kvm"))
-    return usage_error("--scan-nonpriv, --trace-commands, --host-workload and --vmm need vGPUs, not --passthrough");
+  if (a.passthrough &&
+      (a.scan_nonpriv || a.trace_commands || a.trace_ppgtt || !a.host_workload.empty() || a.vmm != "kvm"))
+    return usage_error(
+        "--scan-nonpriv, --trace-commands, --trace-ppgtt, --host-workload and --vmm need vGPUs, not --passthrough");
   if (!a.host_workload.empty() && !wl::find_workload(a.host_workload.c_str()))
     return usage_error(fmt::format("unknown host workload '{}'; see 'gvirt workloads'", a.host_workload));
   if (a.balance_ms < a.tick_ms)
@@ -337,6 +340,8 @@ int main(int argc, char** argv) {
   runc->add_flag("--scan-nonpriv", rargs.scan_nonpriv, "Also scan PPGTT batches (debug: measures what skipping them saves)");
   runc->add_flag("--trace-commands", rargs.trace_commands,
                  "Write every scanned command to vmN.cmds.log beside the console log (debug)");
+  runc->add_flag("--trace-ppgtt", rargs.trace_ppgtt,
+                 "Write every shadow PPGTT entry written, per vGPU, to vmN.ppgtt.log (debug)");
   runc->add_option("--vmm", rargs.vmm, "kvm, or soft: VMs without KVM (see docs/cli.md)")
       ->check(CLI::IsMember({"kvm", "soft"}))
       ->capture_default_str();

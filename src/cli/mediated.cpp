@@ -21,6 +21,25 @@ namespace {
 
 using namespace vmm_abi;
 
+double ms(uint64_t ns) { return ns / 1e6; }
+
+// The PPGTT mode and, in shadow mode, what shadowing cost over the run.
+nlohmann::json ppgtt_json(const gvt::Vgpu& v) {
+  const gvt::PpgttShadow* sh = v.ppgtt_shadow();
+  if (!sh) return {{"mode", "2stage"}};
+  const gvt::PpgttStats s = sh->stats();
+  return {{"mode", "shadow"},
+          {"ppgtt_contexts", s.roots_shadowed},
+          {"shadow_pages", s.peak_shadow_pages},
+          {"protected_pages", s.peak_protected_pages},
+          {"updates", s.updates},
+          {"half_writes", s.half_writes},
+          {"resyncs", s.resyncs},
+          {"shadow_ms", ms(s.shadow_ns)},
+          {"refused", {{"frame", s.refused_frame}, {"table", s.refused_table}, {"large", s.refused_large},
+                       {"root", s.bad_roots}}}};
+}
+
 // `vm` is null for a soft VM (it has no exits).
 // Traps per second come from the frames window [t0, t1].
 nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv::Vm* vm, const gvt::Traps& t0,
@@ -34,7 +53,13 @@ nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv
           {"aperture", {{"base", s.low_base}, {"size", s.low_size}}},
           {"hidden_gm", {{"base", s.high_base}, {"size", s.high_size}}},
           {"fences", {{"base", s.fence_base}, {"count", s.fences}}},
-          {"traps", {{"mmio", t.mmio}, {"ggtt", t.ggtt}, {"pvinfo", t.pvinfo}, {"aperture", t.aperture}}},
+          {"traps",
+           {{"mmio", t.mmio},
+            {"ggtt", t.ggtt},
+            {"pvinfo", t.pvinfo},
+            {"pagetable", t.pagetable},
+            {"aperture", t.aperture}}},
+          {"ppgtt", ppgtt_json(v)},
           {"ggtt", {{"writes", gs.writes}, {"shadowed", gs.shadowed}, {"half_writes", gs.half_writes}}},
           {"refused",
            {{"ggtt_range", gs.refused_range},
@@ -63,7 +88,6 @@ nlohmann::json vgpu_json(const gvt::Vgpu& v, const gvt::VgpuType& type, const hv
   return j;
 }
 
-double ms(uint64_t ns) { return ns / 1e6; }
 
 // The selftest workload draws a pattern of its vGPU id: its screen must be
 // exactly that.
@@ -129,10 +153,16 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
     gu.trace = std::fopen(path.c_str(), "w");
     if (!gu.trace) return fail(fmt::format("cannot write {}", path.string()));
   }
+  if (opt_.trace_ppgtt) {
+    auto path = std::filesystem::path(opt_.log_dir) / (name + ".ppgtt.log");
+    gu.ppgtt_trace = std::fopen(path.c_str(), "w");
+    if (!gu.ppgtt_trace) return fail(fmt::format("cannot write {}", path.string()));
+  }
   if (opt_.vmm == "soft") {
     if (spec.workload == "selftest" || !self_test(spec, opt_).empty())
       return fail("guest self-tests probe CPU isolation, which a soft VM does not have: run them under KVM");
-    auto soft = SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace);
+    auto soft =
+        SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace, spec.ppgtt == "shadow", gu.ppgtt_trace);
     if (!soft) return fail(soft.error());
     gu.soft = std::move(*soft);
     gu.vgpu = &gu.soft->vgpu();
@@ -151,8 +181,8 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   auto dom = std::make_shared<hw::Domain>(bytes);
   dom->map(0, gu.ram.phys, bytes);
   gu.domain = gpu_->add_domain(dom);
-  auto v = gvt_->create_vgpu(
-      {gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain, opt_.scan_nonpriv, gu.trace});
+  auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain, opt_.scan_nonpriv,
+                              gu.trace, spec.ppgtt == "shadow", gu.ppgtt_trace});
   if (!v) return fail(v.error());
   gu.vgpu = *v;
   hv::Vm* vmp = gu.vm.get();
@@ -256,6 +286,8 @@ void MediatedHost::destroy(size_t i) {
   gu.domain = 0;
   if (gu.trace) std::fclose(gu.trace);
   gu.trace = nullptr;
+  if (gu.ppgtt_trace) std::fclose(gu.ppgtt_trace);
+  gu.ppgtt_trace = nullptr;
   gu.vm.reset();
   if (gu.ram.count) platform_->free_pages(gu.ram);  // zeroed as it is freed
   gu.ram = {};

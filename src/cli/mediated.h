@@ -64,6 +64,7 @@ class MediatedHost {
     gvt::Vgpu* vgpu = nullptr;
     uint32_t domain = 0;  // the VM's second-stage domain on the GPU
     std::FILE* trace = nullptr;
+    std::FILE* ppgtt_trace = nullptr;
     FrameWindow win;
     gvt::Traps traps0, traps1;  // at the first frame and at the last
     std::unique_ptr<SoftVm> soft;  // instead of `vm`

@@ -22,6 +22,7 @@ struct VmRunOptions {
   // command to <log_dir>/vm<N>.cmds.log.
   bool scan_nonpriv = false;
   bool trace_commands = false;
+  bool trace_ppgtt = false;  // one line per shadow PPGTT entry written, to <log_dir>/vm<N>.ppgtt.log
   // Mediated runs: "kvm" VMs, or "soft" VMs (no KVM needed; cli/soft_vm.h).
   std::string vmm = "kvm";
   gvt::SchedParams sched;

@@ -8,7 +8,8 @@ namespace cli {
 
 tl::expected<std::unique_ptr<SoftVm>, std::string> SoftVm::create(hw::Gpu& gpu, gvt::Gvt& gvt, uint64_t ram,
                                                                   const gvt::VgpuType* type, bool scan_nonpriv,
-                                                                  std::FILE* trace) {
+                                                                  std::FILE* trace, bool ppgtt_shadow,
+                                                                  std::FILE* ppgtt_trace) {
   std::unique_ptr<SoftVm> vm(new SoftVm(gpu, gvt));
   auto hpa = gpu.memory().alloc_pages(ram / gen8::kPageSize);
   if (!hpa) return tl::unexpected(hpa.error());
@@ -19,7 +20,7 @@ tl::expected<std::unique_ptr<SoftVm>, std::string> SoftVm::create(hw::Gpu& gpu, 
   if (!dom->map(0, *hpa, ram)) return tl::unexpected(std::string("cannot map the VM's domain"));
   vm->domain_ = gpu.add_domain(dom);
   auto v = gvt.create_vgpu({type, vm->mpt_.get(), ram, vmm_abi::kBar0Base, vmm_abi::kApertureBase, vm->domain_,
-                            scan_nonpriv, trace});
+                            scan_nonpriv, trace, ppgtt_shadow, ppgtt_trace});
   if (!v) return tl::unexpected(v.error());
   vm->vgpu_ = *v;
   vm->guest_ = std::make_unique<VgpuGuest>(*vm->mpt_, *vm->vgpu_);

@@ -3,7 +3,10 @@
 // hypervisor a FakeMpt, its DMA confined by its own second-stage domain, and
 // its vGPU the same one a KVM VM gets. The guest's driver runs on a host
 // thread over VgpuGuest: every BAR0 access still goes through the MPT's trap
-// to the vGPU's handlers (counted as traps), but costs no VM exit.
+// to the vGPU's handlers (counted as traps), but costs no VM exit. Its CPU
+// traps nothing by itself: the driver's page-table stores go through
+// VgpuGuest::store_table_entry to FakeMpt::guest_write, which calls the
+// write-protection callbacks, so shadow PPGTT mode works here too.
 #pragma once
 
 #include <cstdio>
@@ -28,7 +31,9 @@ class SoftVm {
                                                                   uint64_t ram = kDefaultRam,
                                                                   const gvt::VgpuType* type = nullptr,
                                                                   bool scan_nonpriv = false,
-                                                                  std::FILE* trace = nullptr);
+                                                                  std::FILE* trace = nullptr,
+                                                                  bool ppgtt_shadow = false,
+                                                                  std::FILE* ppgtt_trace = nullptr);
   ~SoftVm();
   SoftVm(const SoftVm&) = delete;
   SoftVm& operator=(const SoftVm&) = delete;

@@ -164,6 +164,11 @@ class VgpuGuest final : public drv::Platform {
   uint64_t msi_address() override { return 0xFEE00000u; }
   uint32_t msi_data() override { return vmm_abi::kMsiVector; }
   void log(const char* msg) override { std::fprintf(stderr, "guest drv: %s\n", msg); }
+  // The guest CPU's store, through the MPT: a write-protected table page
+  // traps it, as KVM would.
+  void store_table_entry(uint64_t* slot, uint64_t v) override {
+    mpt_.guest_write(reinterpret_cast<uint8_t*>(slot) - mpt_.ram(), &v, 8);
+  }
 
   // ---- what the test sees of the guest ----
   struct Element {

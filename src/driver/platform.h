@@ -42,6 +42,10 @@ class Platform {
   virtual uint64_t msi_address() = 0;
   virtual uint32_t msi_data() = 0;
   virtual void log(const char* msg) = 0;
+  // One 8-byte store to a page-table page. A VMM that write-protects the
+  // tables traps it as the CPU does it; a soft VM (no CPU traps) has to be
+  // told of it here.
+  virtual void store_table_entry(uint64_t* slot, uint64_t v) { __atomic_store_n(slot, v, __ATOMIC_RELEASE); }
 
  protected:
   ~Platform() = default;

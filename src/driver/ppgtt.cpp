@@ -7,7 +7,6 @@ namespace drv {
 using namespace gen8;
 
 namespace {
-void store_entry(uint64_t* slot, uint64_t v) { *static_cast<volatile uint64_t*>(slot) = v; }
 }  // namespace
 
 Result<void> Ppgtt::init(Platform& p) {
@@ -33,7 +32,7 @@ Result<uint64_t*> Ppgtt::leaf_table(uint64_t va, bool create) {
       Pages pg;
       if (!p_->alloc_pages(1, true, &pg)) return tl::unexpected(Error::NoMemory);
       tables_[n_tables_++] = pg;
-      store_entry(slot, pg.phys | kPtePresent | kPteRw);
+      p_->store_table_entry(slot, pg.phys | kPtePresent | kPteRw);
     }
     t = *slot & kPteAddrMask;
   }
@@ -46,7 +45,7 @@ Result<void> Ppgtt::map(uint64_t va, uint64_t phys, uint64_t bytes) {
   for (uint64_t off = 0; off < bytes; off += kPageSize) {
     auto pt = leaf_table(va + off, true);
     if (!pt) return tl::unexpected(pt.error());
-    store_entry(*pt + (((va + off) >> 12) & 511), (phys + off) | kPtePresent | kPteRw);
+    p_->store_table_entry(*pt + (((va + off) >> 12) & 511), (phys + off) | kPtePresent | kPteRw);
   }
   return {};
 }
@@ -54,7 +53,7 @@ Result<void> Ppgtt::map(uint64_t va, uint64_t phys, uint64_t bytes) {
 void Ppgtt::unmap(uint64_t va, uint64_t bytes) {
   for (uint64_t off = 0; off < bytes; off += kPageSize) {
     auto pt = leaf_table(va + off, false);
-    if (pt && *pt) store_entry(*pt + (((va + off) >> 12) & 511), 0);
+    if (pt && *pt) p_->store_table_entry(*pt + (((va + off) >> 12) & 511), 0);
   }
 }
 

@@ -155,6 +155,7 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
   if (p.domain) {
     add_client(v);
     v->attach_submission(this, p.domain, p.scan_nonpriv, p.trace);
+    if (p.ppgtt_shadow) v->attach_ppgtt_shadow(shadow_pages_, p.ppgtt_trace);
   }
   instances_.push_back(std::move(in));
   spdlog::info("vgpu {}: type {}, aperture [0x{:x}, +{} MiB), hidden GM [0x{:x}, +{} MiB), fences {}-{}",

@@ -38,6 +38,10 @@ struct VgpuParams {
   uint32_t domain = 0;
   bool scan_nonpriv = false;     // also scan PPGTT batches (debug)
   std::FILE* trace = nullptr;    // per-vGPU command trace (debug)
+  // PPGTT mode: shadow page tables (guest tables write-protected) instead
+  // of the 2-stage domain, with an optional shadow trace (debug).
+  bool ppgtt_shadow = false;
+  std::FILE* ppgtt_trace = nullptr;
 };
 
 // The host's own slice, as the host driver's `own` ranges (drv::Device::init):
@@ -156,6 +160,7 @@ class Gvt final : private SubmitPort {
   void timer_main();
 
   drv::Device& host_;
+  PlatformPageSource shadow_pages_{host_.platform()};  // shadow page tables, from the host's pool
   drv::Pages scratch_;
   mutable std::mutex mu_;  // instances_ and the partition
   GmPartition partition_;

@@ -190,7 +190,9 @@ void Vgpu::ApertureTrap::write(uint64_t offset, const uint8_t*, uint32_t) {
 
 Traps Vgpu::traps() const {
   std::lock_guard lk(mu_);
-  return traps_;
+  Traps t = traps_;
+  if (ppgtt_) t.pagetable = ppgtt_->stats().traps;  // writes to write-protected guest tables
+  return t;
 }
 
 GgttStats Vgpu::ggtt_stats() const {
@@ -249,11 +251,13 @@ void Vgpu::reset_execlist(int e) {
 
 void Vgpu::reset_gt() {
   // As upstream: registers below the interrupt block go back to golden;
-  // display and interrupt state survive; the PV page is repopulated.
+  // display and interrupt state survive; the PV page is repopulated and the
+  // shadows are invalidated.
   regs_.reset_if([](const RegDesc& r) { return r.offset < reg::GEN8_MASTER_IRQ; });
   irq_.reset_gt();
   for (int e = 0; e < kNumEngines; ++e) reset_execlist(e);
   pv_.reset();
+  if (ppgtt_) ppgtt_->reset();
 }
 
 void Vgpu::reset_device_model() {
@@ -264,6 +268,8 @@ void Vgpu::reset_device_model() {
   display_.reset();
   ggtt_.reset();
   pv_.reset();
+  if (ppgtt_) ppgtt_->reset();
+  ppgtt_failed_ = false;
   for (uint32_t i = 0; i < cfg0_.slice.fences; ++i) host_.write_fence(cfg0_.slice.fence_base + i, 0);
   status_ = "ok";
 }
@@ -278,6 +284,26 @@ void Vgpu::attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpri
   domain_ = domain;
   scan_nonpriv_ = scan_nonpriv;
   trace_ = trace;
+}
+
+void Vgpu::attach_ppgtt_shadow(ShadowPageSource& pages, std::FILE* trace) {
+  std::lock_guard lk(mu_);
+  ppgtt_ = std::make_unique<PpgttShadow>(mpt_, pages, cfg0_.scratch_hpa);
+  ppgtt_->set_failsafe_handler([this](ShadowError e) {
+    ppgtt_error_ = std::string("PPGTT shadow: ") + to_string(e);
+    ppgtt_failed_ = true;
+  });
+  if (trace)
+    ppgtt_->set_trace([trace, id = cfg0_.id](std::string_view line) {
+      fmt::print(trace, "vgpu {} {}\n", id, line);
+    });
+  // The driver announces its PPGTTs: shadowing starts before the first
+  // submission and ends with the PPGTT.
+  pv_.set_ppgtt_notify([this](bool create, uint64_t pml4) {
+    if (!create) return ppgtt_->pv_destroy(pml4);
+    auto r = ppgtt_->pv_create(pml4);
+    if (!r && r.error() != ShadowError::BadRoot) failsafe(std::string("PPGTT shadow: ") + to_string(r.error()));
+  });
 }
 
 std::vector<uint32_t> Vgpu::shadow_contexts() const {
@@ -327,6 +353,7 @@ void Vgpu::failsafe(const std::string& why) {
 
 void Vgpu::elsp_write(int e, uint32_t v) {
   traps_.elsp++;
+  if (ppgtt_failed_) failsafe(ppgtt_error_);
   if (status_ != "ok") return;  // failsafe: submissions stop, the engine looks hung
   const VirtualExeclist::GmWrite w = guest_writer();
   auto r = el_[e].port_write(v, hwsp_gm(e), w);
@@ -416,6 +443,21 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
   };
   env.scan_nonpriv = scan_nonpriv_;
   const uint64_t pml4 = uint64_t{image[ctx::PDP0_UDW]} << 32 | image[ctx::PDP0_LDW];
+  if (ppgtt_) {
+    // Shadow mode: the GPU walks the shadow of the guest's tables, brought
+    // up to date (partial writes included) before the workload can run.
+    auto root = ppgtt_->acquire(pml4);
+    if (!root)
+      return tl::unexpected(fmt::format("{}: PPGTT shadow of root 0x{:x}: {}", kEngineNames[e], pml4,
+                                        to_string(root.error())));
+    if (auto s = ppgtt_->sync(); !s) {
+      ppgtt_->release(pml4);
+      return tl::unexpected(fmt::format("{}: PPGTT shadow: {}", kEngineNames[e], to_string(s.error())));
+    }
+    w->pml4_gpa = pml4;
+    w->shadow_root = *root;
+    w->domain = 0;
+  }
   env.read_ppgtt = [this, pml4](uint64_t va, void* dst, size_t len) {
     return read_guest_ppgtt(mpt_, pml4, va, dst, len);
   };
@@ -428,6 +470,7 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
   auto scan = CmdScanner::scan_ring(env, copy.data(), n, start + w->head);
   if (!scan) {
     for (auto& b : w->batches) port_->free_shadow(b);
+    if (w->shadow_root) ppgtt_->release(w->pml4_gpa);
     const ScanViolation& v = scan.error();
     return tl::unexpected(fmt::format("{} at GM 0x{:x} (dword {}, 0x{:08x}): {}", kEngineNames[e], v.gm,
                                       v.offset, v.dword, v.reason));
@@ -468,6 +511,7 @@ void Vgpu::complete(std::unique_ptr<Workload> w, bool ok) {
   std::lock_guard lk(mu_);
   const int e = w->engine;
   for (auto& b : w->batches) port_->free_shadow(b);
+  if (w->shadow_root) ppgtt_->release(w->pml4_gpa);
   if (w->generation != generation_[e]) return;  // reset since: the guest forgot it
   inflight_[e]--;
   if (!ok) return failsafe(fmt::format("{}: the GPU hung running a workload", kEngineNames[e]));

@@ -5,6 +5,7 @@
 // through the host's driver (the host port).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "gvt/execlist.h"
 #include "gvt/ggtt_shadow.h"
 #include "gvt/interrupt.h"
+#include "gvt/ppgtt_shadow.h"
 #include "gvt/pvinfo.h"
 #include "gvt/vreg.h"
 #include "gvt/workload.h"
@@ -66,6 +68,12 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   // `scan_nonpriv` also scans PPGTT batches; `trace`, if set, gets one line
   // per scanned command (the caller owns the file and outlives the vGPU).
   void attach_submission(SubmitPort* port, uint32_t domain, bool scan_nonpriv, std::FILE* trace);
+  // Shadow PPGTT mode instead of the 2-stage domain: guest page tables are
+  // write-protected and shadowed (ppgtt_shadow.h). `trace`, if set, gets one
+  // line per shadow entry written.
+  void attach_ppgtt_shadow(ShadowPageSource& pages, std::FILE* trace);
+  // Null in 2-stage mode.
+  const PpgttShadow* ppgtt_shadow() const { return ppgtt_.get(); }
   // A workload finished on the GPU (`ok`) or hung; on a dispatch thread.
   void complete(std::unique_ptr<Workload> w, bool ok) override;
   uint32_t sched_weight() const override { return cfg0_.weight; }
@@ -164,6 +172,11 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   // Bumped by every reset of the engine: a workload built before it is
   // stale, and its completion is dropped (the guest has forgotten it).
   uint32_t generation_[gen8::kNumEngines] = {};
+  std::unique_ptr<PpgttShadow> ppgtt_;
+  // Set by the shadow's failsafe callback, which may run inside a trap the
+  // vGPU lock does not cover; the next ELSP acts on it.
+  std::atomic<bool> ppgtt_failed_{false};
+  std::string ppgtt_error_;
 };
 
 }  // namespace gvt

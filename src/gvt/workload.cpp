@@ -9,8 +9,8 @@ namespace gvt {
 using namespace gen8;
 
 // A host template (zeroes), the guest's *values*, and the host's addresses:
-// the shadow ring and the vGPU's second-stage domain. Guest PDPs are GPAs the
-// domain confines.
+// the shadow ring, and either the vGPU's second-stage domain (the guest's
+// PDPs are GPAs the domain confines) or the shadow PPGTT's root.
 void fill_shadow_context(const Workload& w) {
   const ShadowContext& sc = *w.shadow;
   uint32_t* sp = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(sc.image.pages.cpu) +
@@ -26,6 +26,14 @@ void fill_shadow_context(const Workload& w) {
   sp[ctx::RING_START] = static_cast<uint32_t>(sc.ring.gm);
   sp[ctx::RING_CTL] = ring_ctl(static_cast<uint32_t>(sc.ring.size));
   sp[ctx::SECOND_STAGE] = w.domain;
+  if (w.shadow_root) {
+    // The shadow's root, never the guest's: PDP1-3 are unused by a 4-level
+    // PPGTT and stay zero.
+    for (uint32_t i : {ctx::PDP1_UDW, ctx::PDP1_LDW, ctx::PDP2_UDW, ctx::PDP2_LDW, ctx::PDP3_UDW, ctx::PDP3_LDW})
+      sp[i] = 0;
+    sp[ctx::PDP0_UDW] = static_cast<uint32_t>(w.shadow_root >> 32);
+    sp[ctx::PDP0_LDW] = static_cast<uint32_t>(w.shadow_root);
+  }
 }
 
 void save_shadow_context(Workload& w) {

@@ -52,7 +52,10 @@ struct Workload {
   // The slice of the ring this workload runs. The shadow ring mirrors the
   // guest ring's offsets, so workloads queued on one context never overlap.
   uint32_t head = 0, tail = 0;
-  uint32_t domain = 0;      // the vGPU's second-stage domain
+  uint32_t domain = 0;      // the vGPU's second-stage domain (2-stage PPGTT mode)
+  // Shadow PPGTT mode: the guest's root (PDP0, a GPA) and its shadow's (an
+  // HPA the GPU walks with no second-stage domain); 0 in 2-stage mode.
+  uint64_t pml4_gpa = 0, shadow_root = 0;
   uint32_t generation = 0;  // the vGPU engine's reset count when it was built
   std::array<uint32_t, 1024> guest_image{};  // the guest's register state at ELSP time
   // The shadow's register state as the GPU saved it, copied at completion

@@ -166,7 +166,13 @@ bool FakeMpt::guest_write(uint64_t gpa, const void* src, size_t len) {
   if (len == 0) return true;
   // The whole store lands before any callback, as on hardware the
   // instruction completes before KVM reports the write.
-  std::memcpy(ram_ + gpa, src, len);
+  if (len == 8 && gpa % 8 == 0) {  // one aligned 8-byte store, as the CPU makes it
+    uint64_t v;
+    std::memcpy(&v, src, 8);
+    __atomic_store_n(reinterpret_cast<uint64_t*>(ram_ + gpa), v, __ATOMIC_RELEASE);
+  } else {
+    std::memcpy(ram_ + gpa, src, len);
+  }
   const auto* bytes = static_cast<const uint8_t*>(src);
   for (uint64_t done = 0; done < len;) {
     const uint64_t at = gpa + done;
