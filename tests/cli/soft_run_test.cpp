@@ -35,6 +35,7 @@ VmRunOptions soft(const std::string& host_workload = "") {
   o.vmm = "soft";
   o.log_dir = ::testing::TempDir();
   o.host_workload = host_workload;
+  o.sched.drain_timeout_ns = 60'000'000'000;  // sanitizer builds run batches slowly
   return o;
 }
 
