@@ -92,7 +92,7 @@ Result<uint32_t> Context::submit(uint64_t batch_va, const FlipRequest* flip) {
   dev_->observe(engine_, true, cmds, w.size());
   inflight_[(in_first_ + in_count_) % kMaxInflight] = {seqno, tail_};
   ++in_count_;
-  regs()[ctx::RING_TAIL] = tail_;
+  published(regs()[ctx::RING_TAIL], tail_);
   uint64_t desc = uint64_t{id_} << 32 | lrca() | kDescValid | kDescAddrModeLegacy64 | kDescPrivilege;
   dev_->elsp_submit(engine_, id_, desc);
   return seqno;

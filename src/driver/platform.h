@@ -19,6 +19,11 @@ struct Pages {
 // pointer): an acquire load, so what the GPU wrote before it is visible.
 inline uint32_t polled(const volatile uint32_t& w) { return __atomic_load_n(&w, __ATOMIC_ACQUIRE); }
 
+// A word software writes while the GPU may read it (a running context's
+// RING_TAIL, re-read on a lite restore): a dword store is single-copy atomic
+// on the hardware, and a release store says so to the memory model.
+inline void published(volatile uint32_t& w, uint32_t v) { __atomic_store_n(&w, v, __ATOMIC_RELEASE); }
+
 class Platform {
  public:
   virtual uint32_t cfg_read32(uint32_t off) = 0;

@@ -12,12 +12,18 @@ constexpr uint32_t kPdpSlots[4][2] = {{gen8::ctx::PDP0_UDW, gen8::ctx::PDP0_LDW}
                                       {gen8::ctx::PDP3_UDW, gen8::ctx::PDP3_LDW}};
 }  // namespace
 
+// Software may write RING_TAIL while the engine reads it (brief §3: a lite
+// restore re-reads it); both sides access the dword atomically.
+uint32_t image_tail(const uint32_t* page) {
+  return __atomic_load_n(&page[gen8::ctx::RING_TAIL], __ATOMIC_ACQUIRE);
+}
+
 EngineState load_state(const uint32_t* p) {
   namespace c = gen8::ctx;
   EngineState s;
   s.ctx_control = p[c::CONTEXT_CONTROL];
   s.head = p[c::RING_HEAD];
-  s.tail = p[c::RING_TAIL];
+  s.tail = image_tail(p);
   s.start = p[c::RING_START];
   s.ctl = p[c::RING_CTL];
   s.ctx_timestamp = p[c::CTX_TIMESTAMP];
@@ -30,7 +36,6 @@ EngineState load_state(const uint32_t* p) {
   return s;
 }
 
-uint32_t image_tail(const uint32_t* page) { return page[gen8::ctx::RING_TAIL]; }
 
 // Saves what the engine changes. RING_TAIL, RING_START, RING_CTL and the
 // second-stage slot belong to software: the driver may already have written
