@@ -336,6 +336,7 @@ nlohmann::json MediatedHost::sched_json(const gvt::SchedClient& c, const std::ve
           {"drain_max_ms", ms(s.drain_max_ns)},
           {"drain_p99_ms", ms(s.drain_p99_ns)},
           {"hangs", s.hangs},
+          {"hang_reset_late_ms", ms(s.hang_late_max_ns)},
           {"preempted", s.preempted}};
 }
 

@@ -1,4 +1,5 @@
-// test=hostile kind=lri|sdi|blit|index|elsp|toctou [engine=rcs|bcs] [iterations=N]
+// test=hostile kind=lri|sdi|blit|index|elsp|toctou|loop|semaphore [engine=rcs|bcs]
+//              [iterations=N]
 //
 // The driver comes up as in workload mode (on a vGPU: the PV info page, the
 // GM ballooned). The test then builds a logical ring context by hand with the
@@ -37,10 +38,19 @@
 //     marker reads i each time. The host must see the VM end ok, and the GPU
 //     model's execution log (hw::Gpu::lri_count) show N LRIs to the engine's
 //     CS_GPR0 and none to GEN6_GDRST. GuestResult.submissions is N.
+//
+//   kind=loop      [bcs]  a PPGTT batch (drv::Context and drv::Batch, so it
+//   kind=semaphore [bcs]  runs unscanned) that never ends: MI_BATCH_BUFFER_START
+//                         to itself, or MI_SEMAPHORE_WAIT for a value nobody
+//                         writes. Every command is legal; the scheduler must
+//                         reset the engine at its drain timeout and the vGPU go
+//                         to failsafe ("<engine>: the GPU hung ..."), the VM
+//                         stopped. If it still runs 60 s later it reports FAIL.
 #include "guest/hostile.h"
 
 #include "common/gen8/encode.h"
 #include "common/gen8/layout.h"
+#include "driver/context.h"
 #include "driver/device.h"
 #include "guest/console.h"
 #include "guest/exit_codes.h"
@@ -59,7 +69,7 @@ constexpr uint64_t kForeignGm = 0x1000;  // in the host's slice: never a vGPU's
 constexpr uint32_t kRingBytes = 4096;
 constexpr uint32_t kMaxDwords = 24;  // hostile commands plus the post-sync
 
-enum class Kind { Lri, Sdi, Blit, Index, Elsp, Toctou };
+enum class Kind { Lri, Sdi, Blit, Index, Elsp, Toctou, Loop, Semaphore };
 struct KindInfo {
   const char* name;
   Kind kind;
@@ -67,7 +77,8 @@ struct KindInfo {
 };
 constexpr KindInfo kKinds[] = {{"lri", Kind::Lri, 1},   {"sdi", Kind::Sdi, 0},
                                {"blit", Kind::Blit, 1}, {"index", Kind::Index, 0},
-                               {"elsp", Kind::Elsp, 1}, {"toctou", Kind::Toctou, 1}};
+                               {"elsp", Kind::Elsp, 1}, {"toctou", Kind::Toctou, 1},
+                               {"loop", Kind::Loop, 1}, {"semaphore", Kind::Semaphore, 1}};
 
 char g_err[128];
 drv::Device g_dev;
@@ -185,6 +196,8 @@ uint32_t hostile_cmds(Kind kind, int e, uint32_t* out) {
       break;
     case Kind::Elsp:  // the descriptor is the attack
     case Kind::Toctou:
+    case Kind::Loop:
+    case Kind::Semaphore:
       break;
   }
   return w.size();
@@ -224,6 +237,34 @@ void run_toctou(RawContext& c, uint64_t n) {
          static_cast<unsigned long long>(ran), static_cast<unsigned long long>(n));
 }
 
+// A PPGTT batch that never ends; only the host's drain timeout stops it.
+void run_endless(Kind kind, int e) {
+  drv::Context ctx;
+  drv::Batch batch;
+  if (auto r = ctx.init(g_dev, e); !r) {
+    report(false, "a context: %s", drv::error_name(r.error()));
+    finish();
+  }
+  const drv::Bo sem = make_bo(kPageSize);
+  auto sem_va = ctx.bind(sem);
+  if (!sem_va || !batch.init(ctx, kPageSize) || !batch.begin()) {
+    report(false, "binding the semaphore and the batch");
+    finish();
+  }
+  if (kind == Kind::Semaphore)
+    batch.cmds().semaphore_wait(*sem_va, 1, SemOp::Equal, false);
+  else
+    batch.cmds().bb_start(batch.va(), true);
+  auto s = batch.submit();
+  if (!s) {
+    report(false, "submitting: %s", drv::error_name(s.error()));
+    finish();
+  }
+  report_info("a batch that never ends is on %s", kEngineNames[e]);
+  auto r = ctx.wait(*s, 60'000'000'000ull);
+  report(false, "the endless batch was not stopped (%s)", r ? "it completed" : drv::error_name(r.error()));
+}
+
 }  // namespace
 
 void test_hostile(Cmdline& cl) {
@@ -232,7 +273,7 @@ void test_hostile(Cmdline& cl) {
   for (const KindInfo& k : kKinds)
     if (name && str_eq(k.name, name)) info = &k;
   if (!info)
-    exit_with(kExitBadCmdline, "hostile: kind must be lri, sdi, blit, index, elsp or toctou");
+    exit_with(kExitBadCmdline, "hostile: kind must be lri, sdi, blit, index, elsp, toctou, loop or semaphore");
   int engine = info->engine;
   if (const char* en = cl.get("engine")) {
     if (str_eq(en, "rcs"))
@@ -259,6 +300,10 @@ void test_hostile(Cmdline& cl) {
   bring_up();
   if (!g_dev.pv().present) {
     report_skip("no PV info page: on bare hardware a hostile submission does real harm");
+    finish();
+  }
+  if (info->kind == Kind::Loop || info->kind == Kind::Semaphore) {
+    run_endless(info->kind, engine);
     finish();
   }
   RawContext c;

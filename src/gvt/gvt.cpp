@@ -271,14 +271,19 @@ void Gvt::queue(std::unique_ptr<Workload> w) {
   qcv_.notify_all();
 }
 
-void Gvt::cancel(SchedClient* c, int e) {
+std::vector<std::unique_ptr<Workload>> Gvt::cancel(SchedClient* c, int e) {
   std::lock_guard lk(qmu_);
+  std::vector<std::unique_ptr<Workload>> dropped;
   Tenant* t = tenant_locked(c);
-  if (!t) return;
-  for (auto& w : t->q[e])
+  if (!t) return dropped;
+  for (auto& w : t->q[e]) {
     for (auto& b : w->batches) free_shadow(b);
+    w->batches.clear();
+    dropped.push_back(std::move(w));
+  }
   t->q[e].clear();
   if (active_[e] && active_[e]->client == c) preempt_[e] = true;
+  return dropped;
 }
 
 void Gvt::charge_locked(uint64_t now) {
@@ -356,14 +361,18 @@ void Gvt::dispatch_main(int e) {
       qcv_.wait(lk, [&] { return stop_ || active_[e]; });
       if (stop_) return;
     }
-    const bool ok = wait_for_gpu(e);
+    uint64_t late_ns = 0;
+    const bool ok = wait_for_gpu(e, &late_ns);
     std::unique_ptr<Workload> w;
     {
       std::lock_guard lk(qmu_);
       w = std::move(active_[e]);
       if (w->shadow) save_shadow_context(*w);  // before the next workload may refill the image
       completing_[e] = w->client;
-      if (Tenant* t = tenant_locked(w->client); t && !ok) (preempt_[e] ? t->stats.preempted : t->stats.hangs)++;
+      if (Tenant* t = tenant_locked(w->client); t && !ok) {
+        (preempt_[e] ? t->stats.preempted : t->stats.hangs)++;
+        t->stats.hang_late_max_ns = std::max(t->stats.hang_late_max_ns, late_ns);
+      }
       preempt_[e] = false;
       if (next_)
         try_switch_locked();
@@ -384,7 +393,7 @@ void Gvt::dispatch_main(int e) {
 // the drain timeout, or whose client reset the engine, is stopped by an
 // engine reset. Only this thread touches active_[e] once it is set, until it
 // takes it back.
-bool Gvt::wait_for_gpu(int e) {
+bool Gvt::wait_for_gpu(int e, uint64_t* late_ns) {
   Workload& w = *active_[e];
   drv::Platform& p = host_.platform();
   const uint64_t deadline = w.submitted_ns + sched_.drain_timeout_ns;
@@ -399,11 +408,12 @@ bool Gvt::wait_for_gpu(int e) {
       std::lock_guard lk(host_mu_);
       if (host_.context_done(e, w.host_ctx_id)) return true;
       host_.service_interrupts();
-      const bool hung = host_.engine_faulted(e) || p.now_ns() >= deadline;
+      const bool timed_out = p.now_ns() >= deadline, hung = host_.engine_faulted(e) || timed_out;
       if (hung || preempt) {
         spdlog::warn("{}: {} workload {} {}: engine reset", w.client->sched_name(), gen8::kEngineNames[e],
                      w.host_ctx_id, hung ? "hung" : "preempted by its reset");
         host_.reset_engine(e);
+        if (timed_out && !preempt) *late_ns = p.now_ns() - deadline;
         return false;
       }
     }

@@ -56,6 +56,7 @@ struct SchedStats {
   uint64_t owned_ns = 0;     // time it held the GPU (what the policy charged)
   uint64_t workloads = 0;    // dispatched to an engine
   uint64_t hangs = 0;        // workloads past the drain timeout: engine reset
+  uint64_t hang_late_max_ns = 0;  // how long after its drain timeout a hang's reset was done
   uint64_t preempted = 0;    // workloads cut short by the client's own reset
   uint64_t drain_max_ns = 0, drain_p99_ns = 0;  // switching away from it
 };
@@ -135,7 +136,7 @@ class Gvt final : private SubmitPort {
   void free_shadow(drv::Bo& bo) override;
   uint32_t new_host_ctx_id() override { return ++host_ctx_ids_; }
   void queue(std::unique_ptr<Workload> w) override;
-  void cancel(SchedClient* c, int engine) override;
+  std::vector<std::unique_ptr<Workload>> cancel(SchedClient* c, int engine) override;
   // ---- the scheduler, all with qmu_ ----
   Tenant* tenant_locked(const SchedClient* c) const;
   // Queued or running work, or a submission within the last tick: a client
@@ -151,7 +152,9 @@ class Gvt final : private SubmitPort {
   void sched_main();  // the tick
   // One thread per engine waits for its completions.
   void dispatch_main(int e);
-  bool wait_for_gpu(int e);
+  // False when the engine had to be reset; `*late_ns` is then how long after
+  // the drain timeout the reset was done (0 for a preemption).
+  bool wait_for_gpu(int e, uint64_t* late_ns);
   void remove_tenant(SchedClient* c);
   bool map_bar(Instance& in, int bar, uint64_t base);
   void unmap_bar(Instance& in, int bar, uint64_t base);

@@ -246,7 +246,20 @@ void Vgpu::reset_execlist(int e) {
   el_[e].reset();
   inflight_[e] = 0;
   ++generation_[e];
-  if (port_) port_->cancel(this, e);
+  if (!port_) return;
+  for (const auto& w : port_->cancel(this, e)) release_root(*w);
+}
+
+// A workload's hold on its shadow PPGTT root, unless a reset of the shadow
+// since has dropped every root (its release would drop a newer hold).
+void Vgpu::release_root(const Workload& w) {
+  if (w.shadow_root && w.ppgtt_epoch == ppgtt_epoch_) ppgtt_->release(w.pml4_gpa);
+}
+
+void Vgpu::reset_ppgtt() {
+  if (!ppgtt_) return;
+  ppgtt_->reset();
+  ++ppgtt_epoch_;
 }
 
 void Vgpu::reset_gt() {
@@ -257,7 +270,7 @@ void Vgpu::reset_gt() {
   irq_.reset_gt();
   for (int e = 0; e < kNumEngines; ++e) reset_execlist(e);
   pv_.reset();
-  if (ppgtt_) ppgtt_->reset();
+  reset_ppgtt();
 }
 
 void Vgpu::reset_device_model() {
@@ -268,7 +281,7 @@ void Vgpu::reset_device_model() {
   display_.reset();
   ggtt_.reset();
   pv_.reset();
-  if (ppgtt_) ppgtt_->reset();
+  reset_ppgtt();
   ppgtt_failed_ = false;
   for (uint32_t i = 0; i < cfg0_.slice.fences; ++i) host_.write_fence(cfg0_.slice.fence_base + i, 0);
   status_ = "ok";
@@ -456,6 +469,7 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
     }
     w->pml4_gpa = pml4;
     w->shadow_root = *root;
+    w->ppgtt_epoch = ppgtt_epoch_;
     w->domain = 0;
   }
   env.read_ppgtt = [this, pml4](uint64_t va, void* dst, size_t len) {
@@ -470,7 +484,7 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
   auto scan = CmdScanner::scan_ring(env, copy.data(), n, start + w->head);
   if (!scan) {
     for (auto& b : w->batches) port_->free_shadow(b);
-    if (w->shadow_root) ppgtt_->release(w->pml4_gpa);
+    release_root(*w);
     const ScanViolation& v = scan.error();
     return tl::unexpected(fmt::format("{} at GM 0x{:x} (dword {}, 0x{:08x}): {}", kEngineNames[e], v.gm,
                                       v.offset, v.dword, v.reason));
@@ -511,7 +525,7 @@ void Vgpu::complete(std::unique_ptr<Workload> w, bool ok) {
   std::lock_guard lk(mu_);
   const int e = w->engine;
   for (auto& b : w->batches) port_->free_shadow(b);
-  if (w->shadow_root) ppgtt_->release(w->pml4_gpa);
+  release_root(*w);
   if (w->generation != generation_[e]) return;  // reset since: the guest forgot it
   inflight_[e]--;
   if (!ok) return failsafe(fmt::format("{}: the GPU hung running a workload", kEngineNames[e]));

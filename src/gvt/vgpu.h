@@ -124,6 +124,8 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   void display_events(const gen8::Display::Events& ev);
   void reset_engines(uint32_t mask);  // guest GDRST of engines
   void reset_execlist(int e);
+  void release_root(const Workload& w);
+  void reset_ppgtt();
   void elsp_write(int e, uint32_t v);
   void start_workload(int e);
   tl::expected<std::unique_ptr<Workload>, std::string> build_workload(int e, const gen8::ElspElement& el);
@@ -173,6 +175,7 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   // stale, and its completion is dropped (the guest has forgotten it).
   uint32_t generation_[gen8::kNumEngines] = {};
   std::unique_ptr<PpgttShadow> ppgtt_;
+  uint32_t ppgtt_epoch_ = 0;  // resets of ppgtt_ (each drops every root)
   // Set by the shadow's failsafe callback, which may run inside a trap the
   // vGPU lock does not cover; the next ELSP acts on it.
   std::atomic<bool> ppgtt_failed_{false};

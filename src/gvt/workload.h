@@ -56,6 +56,7 @@ struct Workload {
   // Shadow PPGTT mode: the guest's root (PDP0, a GPA) and its shadow's (an
   // HPA the GPU walks with no second-stage domain); 0 in 2-stage mode.
   uint64_t pml4_gpa = 0, shadow_root = 0;
+  uint32_t ppgtt_epoch = 0;  // the vGPU's shadow resets when it was acquired
   uint32_t generation = 0;  // the vGPU engine's reset count when it was built
   std::array<uint32_t, 1024> guest_image{};  // the guest's register state at ELSP time
   // The shadow's register state as the GPU saved it, copied at completion
@@ -87,8 +88,10 @@ class SubmitPort {
   // completion calls SchedClient::complete.
   virtual void queue(std::unique_ptr<Workload> w) = 0;
   // A guest reset of `engine`: the client's queued workloads there are
-  // dropped and the one running is preempted (engine reset).
-  virtual void cancel(SchedClient* c, int engine) = 0;
+  // dropped (their shadow batches freed; they are returned so the client can
+  // let go of what else it holds) and the one running is preempted (engine
+  // reset).
+  virtual std::vector<std::unique_ptr<Workload>> cancel(SchedClient* c, int engine) = 0;
 
  protected:
   ~SubmitPort() = default;

@@ -77,6 +77,12 @@ GVIRT_NO_COVERAGE void check_tables(const ArenaPages& arena, hv::FakeMpt& mpt, u
   }
 }
 
+// Each root and address is checked once per check, however often the input
+// names it.
+void add(std::vector<uint64_t>& v, uint64_t x) {
+  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -115,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 1:
           mpt.guest_write(gpa, &value, 8);
           // The address whose walk uses this index at every level.
-          vas.push_back(index << 39 | index << 30 | index << 21 | index << 12);
+          add(vas, index << 39 | index << 30 | index << 21 | index << 12);
           break;
         case 2:
           mpt.guest_write(gpa + (op[7] & 4), reinterpret_cast<const uint8_t*>(&value) + (op[7] & 4), 4);
@@ -127,14 +133,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           break;
         }
         case 4:
-          if (shadow.acquire(root)) roots.push_back(root);
+          if (shadow.acquire(root)) add(roots, root);
           break;
         case 5: shadow.release(root); break;
         case 6:
           if (op[7] & 1) {
             shadow.pv_destroy(root);
           } else if (shadow.pv_create(root)) {
-            roots.push_back(root);
+            add(roots, root);
           }
           break;
         default:

@@ -13,6 +13,7 @@
 #include "gvt/gvt.h"
 #include "support/guest_runs.h"
 #include "support/mediated_host.h"
+#include "support/stuck_batch.h"
 
 namespace gvt {
 namespace {
@@ -63,16 +64,27 @@ uint64_t leaf_entry_gpa(const uint8_t* ram, uint64_t pml4, uint64_t va) {
   return table + ((va >> 12) & 511) * 8;
 }
 
+// A shadow-mode VM with its driver loaded.
+class ShadowModeEdits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto host = MediatedHost::create();
+    ASSERT_TRUE(host) << host.error();
+    h = std::move(*host);
+    vm = shadow_vm(*h);
+    ASSERT_TRUE(vm);
+    ASSERT_TRUE(dev.init(vm->guest()));
+  }
+  void TearDown() override { dev.fini(); }
+  std::unique_ptr<MediatedHost> h;
+  std::unique_ptr<GuestVm> vm;
+  drv::Device dev;
+};
+
 // A guest remaps a buffer's page while its context lives: the write to its
 // table traps, and the next submission's stores land in the new page, never
 // the old one.
-TEST(ShadowModeEdits, ATrappedTableWriteIsSeenByTheNextSubmission) {
-  auto h = MediatedHost::create();
-  ASSERT_TRUE(h) << h.error();
-  auto vm = shadow_vm(**h);
-  ASSERT_TRUE(vm);
-  drv::Device dev;
-  ASSERT_TRUE(dev.init(vm->guest()));
+TEST_F(ShadowModeEdits, ATrappedTableWriteIsSeenByTheNextSubmission) {
   drv::Context ctx;
   ASSERT_TRUE(ctx.init(dev, 1));
   auto a = dev.create_bo(kPageSize, 0), b = dev.create_bo(kPageSize, 0);
@@ -115,7 +127,39 @@ TEST(ShadowModeEdits, ATrappedTableWriteIsSeenByTheNextSubmission) {
   dev.destroy_bo(*a);
   dev.destroy_bo(*b);
   ctx.fini();
-  dev.fini();
+}
+
+// A guest engine reset drops the workloads queued behind a stuck one; each
+// let go of its hold on the shadow root, so the root goes as soon as the
+// guest destroys its PPGTT. A held root would stay shadowed and
+// write-protected until the next full reset, and enough of them would
+// send the vGPU to failsafe at its cap.
+TEST_F(ShadowModeEdits, AnEngineResetLetsGoOfTheRootsOfDroppedWorkloads) {
+  const PpgttShadow& shadow = *vm->vgpu().ppgtt_shadow();
+  {
+    StuckBatch stuck;
+    ASSERT_TRUE(stuck.submit(dev));
+    ASSERT_TRUE(eventually([&] { return h->gvt().sched_stats(&vm->vgpu()).workloads >= 1; }));
+    // Two more submissions on the stuck context queue behind it.
+    drv::Batch more[2];
+    for (auto& b : more) {
+      ASSERT_TRUE(b.init(stuck.ctx, kPageSize) && b.begin());
+      b.cmds().noop();
+      ASSERT_TRUE(b.submit());
+    }
+    const uint64_t root = stuck.ctx.ppgtt().root();
+    ASSERT_TRUE(shadow.root_hpa(root));
+    vm->guest().mmio_write32(reg::GEN6_GDRST, kGdrstBlt);
+    ASSERT_TRUE(eventually([&] { return h->gvt().sched_stats(&vm->vgpu()).preempted == 1; }));
+    for (auto& b : more) b.fini();
+    stuck.batch.fini();
+    stuck.ctx.unbind(stuck.sem, stuck.sem_va);
+    stuck.sem_va = 0;
+    stuck.ctx.fini();  // the PV destroy
+    EXPECT_FALSE(shadow.root_hpa(root)) << "a dropped workload still holds the root";
+  }
+  EXPECT_EQ(vm->vgpu().status(), "ok");
+  EXPECT_EQ(shadow.stats().contexts, 0u);
 }
 
 }  // namespace

@@ -52,9 +52,9 @@ struct Pair {
   cli::RunResult hostile, corunner;
 };
 
-Pair run_pair(const std::string& guest_cmdline) {
+Pair run_pair(const std::string& guest_cmdline, const cli::VmRunOptions& opt = options()) {
   Pair out;
-  auto host = cli::MediatedHost::create(2ull << 30, options());
+  auto host = cli::MediatedHost::create(2ull << 30, opt);
   EXPECT_TRUE(host) << (host ? "" : host.error());
   if (!host) return out;
   out.host = std::move(*host);
@@ -157,6 +157,34 @@ TEST(KvmHostileGuest, RewrittenBatchNeverReachesTheGpu) {
   EXPECT_EQ(gdrst_lris(gpu), 0u);
   expect_native_corunner(run.corunner);
 }
+
+// A guest whose batch never ends (every command legal, so nothing refuses
+// it) is reset at its drain timeout, within 200 ms of it, and only its vGPU
+// goes to failsafe; the co-runner keeps its native frames.
+class KvmHungGuest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KvmHungGuest, IsResetAtItsDrainTimeoutAndOnlyItStops) {
+  GVIRT_REQUIRE_KVM();
+  ASSERT_FALSE(native_fill().empty());
+  cli::VmRunOptions opt = options();
+  opt.sched.drain_timeout_ns = 500'000'000;
+  Pair run = run_pair("test=hostile kind=" + GetParam(), opt);
+  ASSERT_TRUE(run.host);
+  const cli::RunResult& r = run.hostile;
+  SCOPED_TRACE(r.console_log);
+  EXPECT_EQ(r.status.rfind("failsafe: bcs", 0), 0u) << r.status;
+  EXPECT_NE(r.status.find("hung"), std::string::npos) << r.status;
+  EXPECT_NE(read_log(r.console_log).find("INFO: hostile: " + GetParam() + ": a batch that never ends"),
+            std::string::npos);
+  ASSERT_FALSE(r.sched.is_null());
+  EXPECT_EQ(r.sched["hangs"].get<uint64_t>(), 1u);
+  EXPECT_LT(r.sched["hang_reset_late_ms"].get<double>(), 200.0);
+  EXPECT_EQ(run.corunner.sched["hangs"].get<uint64_t>(), 0u);
+  expect_native_corunner(run.corunner);
+}
+
+INSTANTIATE_TEST_SUITE_P(Batches, KvmHungGuest, ::testing::Values("loop", "semaphore"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace hv::test
