@@ -58,6 +58,7 @@
 #include "guest/pci.h"
 #include "guest/report.h"
 #include "guest/result.h"
+#include "workloads/workload.h"
 
 namespace guest {
 namespace {
@@ -251,11 +252,7 @@ void run_endless(Kind kind, int e) {
     report(false, "binding the semaphore and the batch");
     finish();
   }
-  if (kind == Kind::Semaphore)
-    batch.cmds().semaphore_wait(*sem_va, 1, SemOp::Equal, false);
-  else
-    batch.cmds().bb_start(batch.va(), true);
-  auto s = batch.submit();
+  auto s = wl::submit_endless(batch, kind == Kind::Semaphore ? *sem_va : 0);
   if (!s) {
     report(false, "submitting: %s", drv::error_name(s.error()));
     finish();

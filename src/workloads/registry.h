@@ -54,6 +54,7 @@ Workload& ppgtt_churn_workload();
 Workload& selftest_workload();
 Workload& lights_workload();
 Workload& arena_workload();
+Workload& hang_workload();
 
 Workload* const* registry();
 int registry_size();

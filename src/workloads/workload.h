@@ -47,6 +47,9 @@ struct Result {
 struct Info {
   const char* name;
   const char* description;
+  // Made to be stopped (a batch that never ends): no native checksum, and
+  // runs that expect every workload to finish leave it out.
+  bool hostile = false;
 };
 
 int workload_count();
@@ -101,6 +104,12 @@ class Frame2d {
   drv::Batch batch_[2];
   drv::Display display_;
 };
+
+// Submits `b` (begun) as a batch that never ends: MI_BATCH_BUFFER_START to
+// itself, or, with a `sem_va`, an MI_SEMAPHORE_WAIT for 1 there (where
+// nobody writes). Every command is legal and the batch is PPGTT, so no
+// scanner stops it: only an engine reset does.
+drv::Result<uint32_t> submit_endless(drv::Batch& b, uint64_t sem_va = 0);
 
 // Small integer helpers for deterministic animation.
 inline uint32_t hash32(uint32_t x) {

@@ -72,6 +72,28 @@ TEST(SoftRun, VmsAndTheHostWorkloadGetTheirNativeFrames) {
   EXPECT_GT(run->scheduler["switch_latency_us"]["max"].get<double>(), 0.0);
 }
 
+// The hostile `hang` workload holds the engine until the drain timeout: the
+// scheduler resets it, only its vGPU goes to failsafe, and the other VM
+// draws exactly its native frames.
+TEST(SoftRun, AHangingVmStopsAloneAndTheOtherKeepsItsFrames) {
+  const RunResult want = native("desktop2d");
+  VmRunOptions o = soft();
+  o.sched.drain_timeout_ns = 2'000'000'000;  // above a sanitizer build's slowest batch
+  auto run = run_mediated({spec("hang", ""), spec("desktop2d", "")}, o);
+  ASSERT_TRUE(run) << run.error();
+  const RunResult& bad = run->results[0];
+  EXPECT_EQ(bad.status.rfind("failsafe: bcs", 0), 0u) << bad.status;
+  EXPECT_THAT(bad.status, ::testing::HasSubstr("hung"));
+  EXPECT_EQ(bad.sched["hangs"].get<uint64_t>(), 1u);
+  EXPECT_GT(bad.sched["hang_reset_late_ms"].get<double>(), 0.0);
+  const RunResult& good = run->results[1];
+  EXPECT_EQ(good.status, "ok");
+  EXPECT_EQ(good.frames, kFrames);
+  EXPECT_EQ(good.frame_checksum, want.frame_checksum);
+  EXPECT_EQ(good.guest_checksum, want.guest_checksum);
+  EXPECT_EQ(good.sched["hangs"].get<uint64_t>(), 0u);
+}
+
 TEST(SoftRun, RefusesSelfTestsWhichNeedCpuIsolation) {
   auto run = run_mediated({spec("selftest", "")}, soft());
   ASSERT_FALSE(run);

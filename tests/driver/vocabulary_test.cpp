@@ -30,6 +30,7 @@ class Vocabulary : public DriverTest {};
 TEST_F(Vocabulary, EveryWorkloadEmitsOnlyWhatTheScannerAccepts) {
   for (int i = 0; i < wl::workload_count(); ++i) {
     const char* name = wl::workload_info(i).name;
+    if (wl::workload_info(i).hostile) continue;  // made to hang
     SCOPED_TRACE(name);
     Seen seen;
     dev.set_emit_observer(check, &seen);

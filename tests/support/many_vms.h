@@ -13,7 +13,7 @@
 
 #include "cli/mediated.h"
 #include "cli/native.h"
-#include "workloads/registry.h"
+#include "workloads/workload.h"
 
 namespace test_support {
 
@@ -23,13 +23,14 @@ struct ManyVmsCase {
   std::string workload, ppgtt;
 };
 
-// Every workload with a native twin (the self-test has none: it checks the
-// device it runs on), in both PPGTT modes.
+// Every workload with a native twin (not the self-test, which checks the
+// device it runs on, nor a hostile one), in both PPGTT modes.
 inline std::vector<ManyVmsCase> every_workload_both_modes() {
   std::vector<ManyVmsCase> v;
-  for (int i = 0; i < wl::registry_size(); ++i) {
-    const std::string name = wl::registry()[i]->info().name;
-    if (name == "selftest") continue;
+  for (int i = 0; i < wl::workload_count(); ++i) {
+    const wl::Info& info = wl::workload_info(i);
+    const std::string name = info.name;
+    if (name == "selftest" || info.hostile) continue;
     for (const char* mode : {"2stage", "shadow"}) v.push_back({name, mode});
   }
   return v;

@@ -8,10 +8,10 @@
 #include <chrono>
 #include <thread>
 
-#include "common/gen8/encode.h"
 #include "common/gen8/layout.h"
 #include "driver/context.h"
 #include "driver/device.h"
+#include "workloads/workload.h"
 
 namespace test_support {
 
@@ -38,11 +38,8 @@ struct StuckBatch {
     if (!va) return ::testing::AssertionFailure() << "bind";
     sem_va = *va;
     if (!batch.init(ctx, gen8::kPageSize) || !batch.begin()) return ::testing::AssertionFailure() << "batch";
-    if (how == Stuck::Semaphore)
-      batch.cmds().semaphore_wait(sem_va, 1, gen8::SemOp::Equal, false);
-    else
-      batch.cmds().bb_start(batch.va(), true);
-    if (!batch.submit()) return ::testing::AssertionFailure() << "submit";
+    if (!wl::submit_endless(batch, how == Stuck::Semaphore ? sem_va : 0))
+      return ::testing::AssertionFailure() << "submit";
     return ::testing::AssertionSuccess();
   }
   ~StuckBatch() {
