@@ -101,10 +101,19 @@ int write_json(const std::string& path, const nlohmann::json& j) {
 
 int usage_error(std::string msg);
 
+// On a vGPU the guest's accesses are the vGPU's traps (of every kind, over
+// the frames); natively and in pass-through, the model counts MMIO.
 void print_result(const cli::RunResult& r) {
-  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} MMIO/frame\n",
-             r.workload, r.status, r.frames, r.seconds, r.fps, r.frame_checksum, r.guest_checksum,
-             r.frames ? double(r.mmio.total()) / r.frames : 0.0);
+  double per_frame = r.frames ? double(r.mmio.total()) / r.frames : 0.0;
+  const char* what = "MMIO";
+  if (r.vgpu.contains("traps_per_s")) {
+    double per_s = 0;
+    for (const auto& v : r.vgpu["traps_per_s"]) per_s += v.get<double>();
+    per_frame = r.frames ? per_s * r.seconds / r.frames : 0.0;
+    what = "traps";
+  }
+  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} {}/frame\n", r.workload,
+             r.status, r.frames, r.seconds, r.fps, r.frame_checksum, r.guest_checksum, per_frame, what);
   if (r.exits)
     fmt::print("exits: {} mmio, {} pio, {} wait, {} ro_memslot ({:.1f} per frame); console log {}\n",
                r.exits->mmio, r.exits->pio, r.exits->wait, r.exits->ro_memslot,

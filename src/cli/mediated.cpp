@@ -158,11 +158,16 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
     gu.ppgtt_trace = std::fopen(path.c_str(), "w");
     if (!gu.ppgtt_trace) return fail(fmt::format("cannot write {}", path.string()));
   }
+  // The PPGTT mode each kind of VM runs faster in, as measured (docs/gvt.md,
+  // "Which PPGTT mode"): soft VMs trap a table write for the cost of a call
+  // and gain the GPU's one-stage walk; under KVM a protected page costs a
+  // memslot split and each write ~35 us (docs/wp-cost.md).
+  const bool shadow = spec.ppgtt.empty() ? opt_.vmm == "soft" : spec.ppgtt == "shadow";
   if (opt_.vmm == "soft") {
     if (spec.workload == "selftest" || !self_test(spec, opt_).empty())
       return fail("guest self-tests probe CPU isolation, which a soft VM does not have: run them under KVM");
     auto soft =
-        SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace, spec.ppgtt == "shadow", gu.ppgtt_trace);
+        SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace, shadow, gu.ppgtt_trace);
     if (!soft) return fail(soft.error());
     gu.soft = std::move(*soft);
     gu.vgpu = &gu.soft->vgpu();
@@ -182,7 +187,7 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   dom->map(0, gu.ram.phys, bytes);
   gu.domain = gpu_->add_domain(dom);
   auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain, opt_.scan_nonpriv,
-                              gu.trace, spec.ppgtt == "shadow", gu.ppgtt_trace});
+                              gu.trace, shadow, gu.ppgtt_trace});
   if (!v) return fail(v.error());
   gu.vgpu = *v;
   hv::Vm* vmp = gu.vm.get();

@@ -11,7 +11,7 @@ namespace cli {
 struct VmSpec {
   std::string workload;
   std::string type;      // vGPU type (mediated runs)
-  std::string ppgtt;     // shadow | 2stage (mediated runs)
+  std::string ppgtt;     // shadow | 2stage (mediated runs); empty: the VMM's default
   uint32_t frames = 200;
   double seconds = 0;
   uint64_t ram_mib = 256;
