@@ -1,5 +1,5 @@
-// test=hostile kind=lri|sdi|blit|index|elsp|toctou|loop|semaphore [engine=rcs|bcs]
-//              [iterations=N]
+// test=hostile kind=lri|sdi|blit|index|elsp|toctou|loop|semaphore|ppgtt-leaf|ppgtt-edit
+//              [engine=rcs|bcs] [iterations=N]
 //
 // The driver comes up as in workload mode (on a vGPU: the PV info page, the
 // GM ballooned). The test then builds a logical ring context by hand with the
@@ -46,6 +46,23 @@
 //                         reset the engine at its drain timeout and the vGPU go
 //                         to failsafe ("<engine>: the GPU hung ..."), the VM
 //                         stopped. If it still runs 60 s later it reports FAIL.
+//
+//   kind=ppgtt-leaf [bcs] maps a page of its PPGTT onto GPA 4 GiB (outside
+//                         any VM's RAM here: where a naive translation would
+//                         reach the host or another VM), then a PPGTT batch
+//                         stores there and then to a page of its own. In
+//                         shadow mode the leaf is refused (the store goes to
+//                         the vGPU's scratch page) and the guest reports PASS
+//                         when its own store landed; in 2-stage mode the
+//                         second stage faults the GPU and the vGPU goes to
+//                         failsafe. Either way nothing outside its RAM changes.
+//
+//   kind=ppgtt-edit [bcs] N times (iterations, default 200) submits a store
+//                         through a PPGTT page and, with that batch perhaps
+//                         still queued, remaps the page to its other frame and
+//                         submits a second store: the second always lands in
+//                         the new frame, and the first in the old frame or the
+//                         new, never a stale or foreign page.
 #include "guest/hostile.h"
 
 #include "common/gen8/encode.h"
@@ -70,7 +87,7 @@ constexpr uint64_t kForeignGm = 0x1000;  // in the host's slice: never a vGPU's
 constexpr uint32_t kRingBytes = 4096;
 constexpr uint32_t kMaxDwords = 24;  // hostile commands plus the post-sync
 
-enum class Kind { Lri, Sdi, Blit, Index, Elsp, Toctou, Loop, Semaphore };
+enum class Kind { Lri, Sdi, Blit, Index, Elsp, Toctou, Loop, Semaphore, PpgttLeaf, PpgttEdit };
 struct KindInfo {
   const char* name;
   Kind kind;
@@ -79,7 +96,8 @@ struct KindInfo {
 constexpr KindInfo kKinds[] = {{"lri", Kind::Lri, 1},   {"sdi", Kind::Sdi, 0},
                                {"blit", Kind::Blit, 1}, {"index", Kind::Index, 0},
                                {"elsp", Kind::Elsp, 1}, {"toctou", Kind::Toctou, 1},
-                               {"loop", Kind::Loop, 1}, {"semaphore", Kind::Semaphore, 1}};
+                               {"loop", Kind::Loop, 1}, {"semaphore", Kind::Semaphore, 1},
+                               {"ppgtt-leaf", Kind::PpgttLeaf, 1}, {"ppgtt-edit", Kind::PpgttEdit, 1}};
 
 char g_err[128];
 drv::Device g_dev;
@@ -199,6 +217,8 @@ uint32_t hostile_cmds(Kind kind, int e, uint32_t* out) {
     case Kind::Toctou:
     case Kind::Loop:
     case Kind::Semaphore:
+    case Kind::PpgttLeaf:
+    case Kind::PpgttEdit:
       break;
   }
   return w.size();
@@ -238,14 +258,110 @@ void run_toctou(RawContext& c, uint64_t n) {
          static_cast<unsigned long long>(ran), static_cast<unsigned long long>(n));
 }
 
-// A PPGTT batch that never ends; only the host's drain timeout stops it.
-void run_endless(Kind kind, int e) {
-  drv::Context ctx;
-  drv::Batch batch;
+void init_ppgtt_context(drv::Context& ctx, int e) {
   if (auto r = ctx.init(g_dev, e); !r) {
     report(false, "a context: %s", drv::error_name(r.error()));
     finish();
   }
+}
+
+// A page of the guest's own, outside the GGTT; bound in `ctx`'s PPGTT when
+// `va` asks for its address.
+drv::Bo own_page(drv::Context& ctx, uint64_t* va = nullptr) {
+  auto bo = g_dev.create_bo(kPageSize, 0);
+  drv::Result<uint64_t> v = bo ? drv::Result<uint64_t>(0) : tl::unexpected(bo.error());
+  if (bo && va) v = ctx.bind(*bo);
+  if (!v) {
+    report(false, "a PPGTT page: %s", drv::error_name(v.error()));
+    finish();
+  }
+  if (va) *va = *v;
+  return *bo;
+}
+
+// Runs `build`'s stores in a PPGTT batch of `b` (begun here) and returns
+// the seqno; a failure ends the test.
+template <class Build>
+uint32_t submit_stores(drv::Batch& b, Build&& build) {
+  drv::Result<uint32_t> s = 0u;
+  if (auto r = b.begin(); !r) {
+    s = tl::unexpected(r.error());
+  } else {
+    build(b.cmds());
+    s = b.submit();
+  }
+  if (!s) {
+    report(false, "submitting: %s", drv::error_name(s.error()));
+    finish();
+  }
+  return *s;
+}
+
+constexpr uint64_t kForeignGpa = 4ull << 30;
+constexpr uint64_t kHostileVa = 0x7000'0000'0000ull;  // far above what bind hands out
+
+void run_ppgtt_leaf(int e) {
+  drv::Context ctx;
+  drv::Batch batch;
+  init_ppgtt_context(ctx, e);
+  uint64_t mine_va;
+  const drv::Bo mine = own_page(ctx, &mine_va);
+  if (!ctx.ppgtt().map(kHostileVa, kForeignGpa, kPageSize) || !batch.init(ctx, kPageSize)) {
+    report(false, "mapping GPA 0x%llx", static_cast<unsigned long long>(kForeignGpa));
+    finish();
+  }
+  report_info("PPGTT 0x%llx -> GPA 0x%llx", static_cast<unsigned long long>(kHostileVa),
+              static_cast<unsigned long long>(kForeignGpa));
+  const uint32_t s = submit_stores(batch, [&](CmdWriter& w) {
+    w.store_dword(kHostileVa, 0xBAD, false);
+    w.store_dword(mine_va, 0x600D, false);
+  });
+  auto r = ctx.wait(s);
+  report(r && mine.dwords()[0] == 0x600D, "the foreign store went nowhere and the guest's own landed (%s)",
+         r ? "completed" : drv::error_name(r.error()));
+}
+
+void run_ppgtt_edit(int e, uint64_t n) {
+  drv::Context ctx;
+  drv::Batch batch[2];
+  init_ppgtt_context(ctx, e);
+  const drv::Bo page[2] = {own_page(ctx), own_page(ctx)};
+  for (auto& b : batch)
+    if (!b.init(ctx, kPageSize)) {
+      report(false, "a batch");
+      finish();
+    }
+  uint64_t ok = 0;
+  for (uint64_t i = 1; i <= n; ++i) {
+    const int from = static_cast<int>(i & 1), to = from ^ 1;
+    volatile uint32_t* old_word = page[from].dwords();
+    volatile uint32_t* new_word = page[to].dwords();
+    const uint32_t before = *old_word, first = static_cast<uint32_t>(i), second = first + 1'000'000;
+    if (!ctx.ppgtt().map(kHostileVa, page[from].pages.phys, kPageSize)) break;
+    submit_stores(batch[0], [&](CmdWriter& w) { w.store_dword(kHostileVa, first, false); });
+    // The edit, with the first store perhaps still queued.
+    if (!ctx.ppgtt().map(kHostileVa, page[to].pages.phys, kPageSize)) break;
+    const uint32_t s = submit_stores(batch[1], [&](CmdWriter& w) { w.store_dword(kHostileVa, second, false); });
+    if (auto r = ctx.wait(s); !r) {
+      report(false, "iteration %llu did not complete: %s", static_cast<unsigned long long>(i),
+             drv::error_name(r.error()));
+      break;
+    }
+    const bool good = *new_word == second && (*old_word == before || *old_word == first);
+    ok += good;
+    if (!good && i - ok <= 5)
+      report_info("iteration %llu: old frame %u (was %u), new frame %u", static_cast<unsigned long long>(i),
+                  *old_word, before, *new_word);
+  }
+  report(ok == n, "%llu of %llu edits were seen by the next submission, with no stale or foreign page",
+         static_cast<unsigned long long>(ok), static_cast<unsigned long long>(n));
+}
+
+// A PPGTT batch that never ends; only the host's drain timeout stops it.
+void run_endless(Kind kind, int e) {
+  drv::Context ctx;
+  drv::Batch batch;
+  init_ppgtt_context(ctx, e);
   const drv::Bo sem = make_bo(kPageSize);
   auto sem_va = ctx.bind(sem);
   if (!sem_va || !batch.init(ctx, kPageSize) || !batch.begin()) {
@@ -270,7 +386,8 @@ void test_hostile(Cmdline& cl) {
   for (const KindInfo& k : kKinds)
     if (name && str_eq(k.name, name)) info = &k;
   if (!info)
-    exit_with(kExitBadCmdline, "hostile: kind must be lri, sdi, blit, index, elsp, toctou, loop or semaphore");
+    exit_with(kExitBadCmdline,
+              "hostile: kind must be lri, sdi, blit, index, elsp, toctou, loop, semaphore, ppgtt-leaf or ppgtt-edit");
   int engine = info->engine;
   if (const char* en = cl.get("engine")) {
     if (str_eq(en, "rcs"))
@@ -283,9 +400,9 @@ void test_hostile(Cmdline& cl) {
   if (info->kind == Kind::Blit && engine != 1)
     exit_with(kExitBadCmdline, "hostile: blits run on bcs only");
   uint64_t iterations = 0;
-  if (info->kind == Kind::Toctou &&
-      (!cl.get_u64("iterations", 1000, &iterations, g_err, sizeof g_err) || iterations == 0 ||
-       iterations > 1'000'000))
+  if ((info->kind == Kind::Toctou || info->kind == Kind::PpgttEdit) &&
+      (!cl.get_u64("iterations", info->kind == Kind::Toctou ? 1000 : 200, &iterations, g_err, sizeof g_err) ||
+       iterations == 0 || iterations > 1'000'000))
     exit_with(kExitBadCmdline, "hostile: iterations must be 1 to 1000000");
   if (const char* k = cl.first_unused()) {
     snprintf(g_err, sizeof g_err, "unknown argument \"%s\" for test=hostile kind=%s", k, name);
@@ -301,6 +418,14 @@ void test_hostile(Cmdline& cl) {
   }
   if (info->kind == Kind::Loop || info->kind == Kind::Semaphore) {
     run_endless(info->kind, engine);
+    finish();
+  }
+  if (info->kind == Kind::PpgttLeaf) {
+    run_ppgtt_leaf(engine);
+    finish();
+  }
+  if (info->kind == Kind::PpgttEdit) {
+    run_ppgtt_edit(engine, iterations);
     finish();
   }
   RawContext c;

@@ -52,7 +52,8 @@ struct Pair {
   cli::RunResult hostile, corunner;
 };
 
-Pair run_pair(const std::string& guest_cmdline, const cli::VmRunOptions& opt = options()) {
+Pair run_pair(const std::string& guest_cmdline, const cli::VmRunOptions& opt = options(),
+              const std::string& ppgtt = "") {
   Pair out;
   auto host = cli::MediatedHost::create(2ull << 30, opt);
   EXPECT_TRUE(host) << (host ? "" : host.error());
@@ -62,6 +63,7 @@ Pair run_pair(const std::string& guest_cmdline, const cli::VmRunOptions& opt = o
   cli::VmSpec bad;
   bad.workload = "hostile";
   bad.guest_cmdline = guest_cmdline;
+  bad.ppgtt = ppgtt;
   cli::VmSpec co;
   co.workload = "fill";
   co.frames = kCoFrames;
@@ -185,6 +187,51 @@ TEST_P(KvmHungGuest, IsResetAtItsDrainTimeoutAndOnlyItStops) {
 
 INSTANTIATE_TEST_SUITE_P(Batches, KvmHungGuest, ::testing::Values("loop", "semaphore"),
                          [](const auto& info) { return info.param; });
+
+// A guest maps a PPGTT page onto a GPA outside its RAM and stores there. In
+// shadow mode the leaf is refused and the store lands on the vGPU's scratch
+// page (the guest goes on); in 2-stage mode the second stage faults the GPU
+// and only that vGPU goes to failsafe. The co-runner keeps its frames.
+class KvmHostilePpgtt : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KvmHostilePpgtt, ALeafOutsideItsRamReachesNothing) {
+  GVIRT_REQUIRE_KVM();
+  ASSERT_FALSE(native_fill().empty());
+  Pair run = run_pair("test=hostile kind=ppgtt-leaf", options(), GetParam());
+  ASSERT_TRUE(run.host);
+  const cli::RunResult& r = run.hostile;
+  SCOPED_TRACE(r.console_log);
+  EXPECT_EQ(r.vgpu["ppgtt"]["mode"], GetParam());
+  if (GetParam() == "shadow") {
+    EXPECT_EQ(r.status, "ok");
+    EXPECT_NE(read_log(r.console_log).find("PASS: hostile: ppgtt-leaf:"), std::string::npos);
+    EXPECT_GE(r.vgpu["ppgtt"]["refused"]["frame"].get<uint64_t>(), 1u);
+  } else {
+    EXPECT_EQ(r.status.rfind("failsafe: bcs", 0), 0u) << r.status;
+  }
+  expect_native_corunner(run.corunner);
+}
+
+// A guest remaps a PPGTT page while a store through it may still be queued:
+// the next submission sees the edit, and no store lands on a stale or
+// foreign page (the guest checks both frames after every pair).
+TEST_P(KvmHostilePpgtt, AnEditWhileWorkIsQueuedIsSeenByTheNextSubmission) {
+  GVIRT_REQUIRE_KVM();
+  ASSERT_FALSE(native_fill().empty());
+  Pair run = run_pair("test=hostile kind=ppgtt-edit", options(), GetParam());
+  ASSERT_TRUE(run.host);
+  const cli::RunResult& r = run.hostile;
+  SCOPED_TRACE(r.console_log);
+  EXPECT_EQ(r.status, "ok");
+  EXPECT_NE(read_log(r.console_log).find("PASS: hostile: ppgtt-edit: 200 of 200 edits"), std::string::npos);
+  if (GetParam() == "shadow") {
+    EXPECT_GE(r.vgpu["traps"]["pagetable"].get<uint64_t>(), 400u);
+  }
+  expect_native_corunner(run.corunner);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, KvmHostilePpgtt, ::testing::Values("2stage", "shadow"),
+                         [](const auto& info) { return "ppgtt_" + info.param; });
 
 }  // namespace
 }  // namespace hv::test
