@@ -25,7 +25,9 @@
 # The ppgtt_shadow seeds (input format in tests/fuzz/fuzz_ppgtt_shadow.cpp)
 # build a 4-level tree, shadow it, then: rewrite an entry at each level,
 # write halves, share a PDP between two roots (PV create and destroy), unlink
-# a table and reuse it as data, name frames past RAM and large pages.
+# a table and reuse it as data, name frames past RAM and large pages. The
+# rest of its corpus was merged in (-merge=1 -max_len=512) from the long
+# acceptance runs of issue 9 (docs/gvt.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
