@@ -217,11 +217,7 @@ void Gvt::remove_client(SchedClient* c) {
   std::unique_lock lk(qmu_);
   Tenant* t = tenant_locked(c);
   if (!t) return;
-  for (auto& q : t->q) {
-    for (auto& w : q)
-      for (auto& b : w->batches) free_shadow(b);
-    q.clear();
-  }
+  for (int e = 0; e < gen8::kNumEngines; ++e) drop_queued_locked(*t, e);
   // The one on an engine runs to its end (or its drain timeout).
   qcv_.wait(lk, [&] {
     for (int e = 0; e < gen8::kNumEngines; ++e)
@@ -271,19 +267,23 @@ void Gvt::queue(std::unique_ptr<Workload> w) {
   qcv_.notify_all();
 }
 
-std::vector<std::unique_ptr<Workload>> Gvt::cancel(SchedClient* c, int e) {
-  std::lock_guard lk(qmu_);
+std::vector<std::unique_ptr<Workload>> Gvt::drop_queued_locked(Tenant& t, int e) {
   std::vector<std::unique_ptr<Workload>> dropped;
-  Tenant* t = tenant_locked(c);
-  if (!t) return dropped;
-  for (auto& w : t->q[e]) {
+  for (auto& w : t.q[e]) {
     for (auto& b : w->batches) free_shadow(b);
     w->batches.clear();
     dropped.push_back(std::move(w));
   }
-  t->q[e].clear();
-  if (active_[e] && active_[e]->client == c) preempt_[e] = true;
+  t.q[e].clear();
   return dropped;
+}
+
+std::vector<std::unique_ptr<Workload>> Gvt::cancel(SchedClient* c, int e) {
+  std::lock_guard lk(qmu_);
+  Tenant* t = tenant_locked(c);
+  if (!t) return {};
+  if (active_[e] && active_[e]->client == c) preempt_[e] = true;
+  return drop_queued_locked(*t, e);
 }
 
 void Gvt::charge_locked(uint64_t now) {

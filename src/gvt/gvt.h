@@ -139,6 +139,9 @@ class Gvt final : private SubmitPort {
   std::vector<std::unique_ptr<Workload>> cancel(SchedClient* c, int engine) override;
   // ---- the scheduler, all with qmu_ ----
   Tenant* tenant_locked(const SchedClient* c) const;
+  // Takes the tenant's queued workloads on engine `e` off the queue, their
+  // shadow batches freed.
+  std::vector<std::unique_ptr<Workload>> drop_queued_locked(Tenant& t, int e);
   // Queued or running work, or a submission within the last tick: a client
   // that submits one small batch at a time keeps its slice between them.
   bool has_work_locked(const Tenant& t, uint64_t now) const;

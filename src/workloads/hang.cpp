@@ -1,9 +1,10 @@
 // `hang`: hostile on purpose, for containment runs
 // (`gvirt run --vm desktop2d --vm hang`). It draws plain frames for its
 // first second, so co-runners are measuring by then, and then submits a
-// batch that never ends. On a vGPU the scheduler resets the engine at its drain timeout and
-// the vGPU goes to failsafe ("<engine>: the GPU hung ..."), and only that VM
-// stops; natively nothing resets the engine and the driver's wait times out.
+// batch that never ends. On a vGPU the scheduler resets the engine at its
+// drain timeout and the vGPU goes to failsafe ("<engine>: the GPU hung ..."),
+// and only that VM stops; natively nothing resets the engine and the
+// driver's wait times out.
 #include "workloads/registry.h"
 
 namespace wl {
