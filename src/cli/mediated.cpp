@@ -192,6 +192,10 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   gu.vgpu = *v;
   hv::Vm* vmp = gu.vm.get();
   gu.vgpu->set_failsafe_handler([vmp](const std::string& why) { vmp->stop(why); });
+  gu.vm->set_reset_handler([this, &gu] {
+    gvt_->reset_vgpu(gu.vgpu);
+    gu.win = FrameWindow{};
+  });
   gu.vm->attach_pci(kGpuDevfn, gu.vgpu);
   const gvt::GmSlice& s = gu.vgpu->slice();
   gu.vm->watch_exits(kApertureBase + s.low_base, s.low_size);
@@ -272,6 +276,12 @@ RunResult MediatedHost::wait(size_t i) {
   r.vgpu = vgpu_json(*gu.vgpu, *gu.type, gu.vm.get(), gu.traps0, gu.traps1, r.seconds);
   r.sched = sched_json(*gu.vgpu, gu.vgpu->shadow_contexts());
   return r;
+}
+
+tl::expected<void, std::string> MediatedHost::reboot(size_t i) {
+  Guest& gu = *guests_[i];
+  if (gu.soft) return tl::unexpected(std::string("a soft VM cannot reboot: its CPU is a host thread; use --vmm kvm"));
+  return gu.vm->reboot();
 }
 
 void MediatedHost::destroy(size_t i) {

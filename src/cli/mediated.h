@@ -40,6 +40,12 @@ class MediatedHost {
   void start(size_t i);
   // Waits for VM i and collects its result.
   RunResult wait(size_t i);
+  // Reboots VM i mid-run while the others run (`virsh reset`): its vGPU is
+  // reset and its work taken off the GPU, then its RAM is zeroed and the
+  // guest boots again, its driver loading and ballooning afresh. Its result
+  // is the new boot's. A KVM VM only: a soft VM's CPU is a host thread,
+  // which cannot be reset.
+  tl::expected<void, std::string> reboot(size_t i);
   // Stops VM i, destroys its vGPU (drain, scratch, flush, free), then zeroes
   // and frees its RAM.
   void destroy(size_t i);

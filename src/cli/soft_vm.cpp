@@ -24,6 +24,7 @@ tl::expected<std::unique_ptr<SoftVm>, std::string> SoftVm::create(hw::Gpu& gpu, 
   if (!v) return tl::unexpected(v.error());
   vm->vgpu_ = *v;
   vm->guest_ = std::make_unique<VgpuGuest>(*vm->mpt_, *vm->vgpu_);
+  vm->vgpu_->set_failsafe_handler([g = vm->guest_.get()](const std::string&) { g->stop(); });
   return vm;
 }
 

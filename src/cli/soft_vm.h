@@ -6,7 +6,10 @@
 // to the vGPU's handlers (counted as traps), but costs no VM exit. Its CPU
 // traps nothing by itself: the driver's page-table stores go through
 // VgpuGuest::store_table_entry to FakeMpt::guest_write, which calls the
-// write-protection callbacks, so shadow PPGTT mode works here too.
+// write-protection callbacks, so shadow PPGTT mode works here too. A vGPU
+// that enters failsafe stops its soft VM as it stops a KVM VM
+// (VgpuGuest::stop): the thread cannot be halted, but it sleeps out its
+// driver's timeouts instead of polling beside the co-runners.
 #pragma once
 
 #include <cstdio>

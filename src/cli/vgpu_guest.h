@@ -9,6 +9,7 @@
 // not trap outside its slice here; the guest driver never goes there.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -147,6 +148,11 @@ class VgpuGuest final : public drv::Platform {
   // guest. Spins briefly (a tiny batch's round trip), then sleeps in short
   // steps. An MSI not yet taken ends the wait, as the guest's WAIT does.
   void wait(const volatile uint32_t* addr, uint32_t expected, uint64_t deadline_ns) override {
+    if (stopped_.load(std::memory_order_relaxed)) {
+      const uint64_t now = now_ns();
+      if (now < deadline_ns) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
+      return;
+    }
     for (int i = 0;; ++i) {
       if (drv::polled(*addr) != expected || mpt_.msi_count() != irq_seen_ || now_ns() >= deadline_ns) return;
       if (i < 200)
@@ -169,6 +175,13 @@ class VgpuGuest final : public drv::Platform {
   void store_table_entry(uint64_t* slot, uint64_t v) override {
     mpt_.guest_write(reinterpret_cast<uint8_t*>(slot) - mpt_.ram(), &v, 8);
   }
+
+  // The VM stops, as KVM stops a VM whose vGPU failed: nothing it waits for
+  // will come, so each wait sleeps to its deadline instead of polling and
+  // the stopped VM's thread takes no CPU from its co-runners while its
+  // driver times out. Any thread may call it.
+  void stop() { stopped_.store(true, std::memory_order_relaxed); }
+  bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
 
   // ---- what the test sees of the guest ----
   struct Element {
@@ -201,6 +214,7 @@ class VgpuGuest final : public drv::Platform {
   size_t irq_seen_;
   std::vector<Element> elsp_;
   uint64_t unclaimed_ = 0, refused_frees_ = 0;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace cli

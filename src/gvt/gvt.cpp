@@ -191,6 +191,22 @@ void Gvt::destroy_vgpu(Vgpu* v) {
   spdlog::info("vgpu {}: destroyed", id);
 }
 
+void Gvt::reset_vgpu(Vgpu* v) {
+  std::lock_guard lk(mu_);
+  if (std::none_of(instances_.begin(), instances_.end(), [v](const auto& i) { return i->vgpu.get() == v; }))
+    return;
+  // The reset cancels every engine's work (the running workload is reset
+  // off its engine within a millisecond; its late completion is dropped),
+  // and once none is left the shadow contexts can go.
+  v->reset_device_model();
+  {
+    std::unique_lock qlk(qmu_);
+    wait_off_gpu_locked(qlk, v);
+  }
+  v->drop_shadow_contexts();
+  spdlog::info("vgpu {}: reset for a reboot", v->id());
+}
+
 tl::expected<drv::Bo, std::string> Gvt::alloc_shadow(uint64_t bytes) {
   std::lock_guard lk(host_mu_);
   auto bo = host_.create_bo(bytes, drv::kBoGgtt);
@@ -219,11 +235,7 @@ void Gvt::remove_client(SchedClient* c) {
   if (!t) return;
   for (int e = 0; e < gen8::kNumEngines; ++e) drop_queued_locked(*t, e);
   // The one on an engine runs to its end (or its drain timeout).
-  qcv_.wait(lk, [&] {
-    for (int e = 0; e < gen8::kNumEngines; ++e)
-      if ((active_[e] && active_[e]->client == c) || completing_[e] == c) return false;
-    return true;
-  });
+  wait_off_gpu_locked(lk, c);
   const uint64_t now = host_.platform().now_ns();
   charge_locked(now);
   if (owner_ == t) owner_ = nullptr;
@@ -231,6 +243,14 @@ void Gvt::remove_client(SchedClient* c) {
   policy_.remove(t->id);
   std::erase_if(tenants_, [t](const auto& p) { return p.get() == t; });
   schedule_locked(now);
+}
+
+void Gvt::wait_off_gpu_locked(std::unique_lock<std::mutex>& lk, const SchedClient* c) {
+  qcv_.wait(lk, [&] {
+    for (int e = 0; e < gen8::kNumEngines; ++e)
+      if ((active_[e] && active_[e]->client == c) || completing_[e] == c) return false;
+    return true;
+  });
 }
 
 Gvt::Tenant* Gvt::tenant_locked(const SchedClient* c) const {

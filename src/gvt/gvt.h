@@ -87,6 +87,12 @@ class Gvt final : private SubmitPort {
   // zero the vGPU's pages. The VM's RAM is its owner's to zero and free
   // afterwards: nothing on the GPU reaches it any more.
   void destroy_vgpu(Vgpu* v);
+  // The VM reboots (the device-model reset): the vGPU goes back to power-on
+  // (its queued work dropped, the running workload preempted) and this
+  // returns once none of its work is left on the GPU, so its owner may zero
+  // and reload the VM's RAM. The VM's CPU must be stopped meanwhile; the
+  // other tenants run on.
+  void reset_vgpu(Vgpu* v);
 
   void vblank();  // one vblank on every vGPU
   // Another tenant of the GPU (the host's own workload); remove it only when
@@ -158,7 +164,8 @@ class Gvt final : private SubmitPort {
   // False when the engine had to be reset; `*late_ns` is then how long after
   // the drain timeout the reset was done (0 for a preemption).
   bool wait_for_gpu(int e, uint64_t* late_ns);
-  void remove_tenant(SchedClient* c);
+  // Waits until no engine runs or completes a workload of `c`.
+  void wait_off_gpu_locked(std::unique_lock<std::mutex>& lk, const SchedClient* c);
   bool map_bar(Instance& in, int bar, uint64_t base);
   void unmap_bar(Instance& in, int bar, uint64_t base);
   // Every entry of the slice on the global scratch page, its fences off, flushed.

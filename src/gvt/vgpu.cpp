@@ -329,12 +329,32 @@ std::vector<uint32_t> Vgpu::shadow_contexts() const {
 
 void Vgpu::free_shadows() {
   if (!port_) return;
-  for (auto& per_engine : shadows_)
+  drop_shadows_locked();
+  for (auto& bo : retired_) port_->free_shadow(bo);
+  retired_.clear();
+}
+
+void Vgpu::drop_shadow_contexts() {
+  std::lock_guard lk(mu_);
+  drop_shadows_locked();
+}
+
+void Vgpu::drop_shadows_locked() {
+  for (auto& per_engine : shadows_) {
     for (auto& [lrca, sc] : per_engine) {
-      port_->free_shadow(sc.image);
-      port_->free_shadow(sc.ring);
+      retired_.push_back(sc.image);
+      retired_.push_back(sc.ring);
     }
-  for (auto& per_engine : shadows_) per_engine.clear();
+    per_engine.clear();
+  }
+}
+
+tl::expected<drv::Bo, std::string> Vgpu::shadow_bo(uint64_t bytes) {
+  auto it = std::find_if(retired_.begin(), retired_.end(), [bytes](const drv::Bo& b) { return b.size == bytes; });
+  if (it == retired_.end()) return port_->alloc_shadow(bytes);
+  drv::Bo bo = *it;
+  retired_.erase(it);
+  return bo;
 }
 
 VirtualExeclist::GmWrite Vgpu::guest_writer() {
@@ -406,10 +426,10 @@ tl::expected<std::unique_ptr<Workload>, std::string> Vgpu::build_workload(int e,
   auto [it, fresh] = shadows_[e].try_emplace(el.lrca());
   ShadowContext& sc = it->second;
   if (fresh) {
-    auto img = port_->alloc_shadow(uint64_t{pages} * kPageSize);
-    auto ring = img ? port_->alloc_shadow(size) : tl::expected<drv::Bo, std::string>{};
+    auto img = shadow_bo(uint64_t{pages} * kPageSize);
+    auto ring = img ? shadow_bo(size) : tl::expected<drv::Bo, std::string>{};
     if (!img || !ring) {
-      if (img) port_->free_shadow(*img);
+      if (img) retired_.push_back(*img);
       shadows_[e].erase(it);
       return tl::unexpected(img ? ring.error() : img.error());
     }

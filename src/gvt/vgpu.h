@@ -101,8 +101,16 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   tl::expected<gen8::Display::Scanout, std::string> plane(int pipe) const;
 
   // The third reset level, on VM reboot: everything, failsafe cleared. (The
-  // guest asks for the other two through GDRST.)
+  // guest asks for the other two through GDRST.) Gvt::reset_vgpu is the
+  // whole reboot: this, then the wait for the vGPU's work to leave the GPU,
+  // then drop_shadow_contexts().
   void reset_device_model();
+  // The shadow contexts go with the guest contexts they mirrored (a new boot
+  // reuses their addresses with fresh rings). Only when none of this vGPU's
+  // workloads is queued or on the GPU: they point into their shadow context.
+  // Their objects are kept for this vGPU's next shadows: the GPU accounts
+  // work by the shadow context's address, which must not pass to another VM.
+  void drop_shadow_contexts();
 
   // Snapshots: the vCPU and the vblank timer update these concurrently.
   Traps traps() const;
@@ -136,6 +144,10 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   bool gm_access(uint64_t gm, void* buf, size_t len, bool write);
   VirtualExeclist::GmWrite guest_writer();  // gm_access writes, for the virtual CSB
   void free_shadows();
+  // Shadow contexts to retired_ (their objects kept for this vGPU).
+  void drop_shadows_locked();
+  // A retired shadow object of this size, else a new one from the port.
+  tl::expected<drv::Bo, std::string> shadow_bo(uint64_t bytes);
   void reset_gt();                    // full GT reset: also the shadows and the PV page
   bool in_slice(uint64_t gm, uint64_t size) const;
 
@@ -170,6 +182,7 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   std::FILE* trace_ = nullptr;
   VirtualExeclist el_[gen8::kNumEngines];
   std::map<uint32_t, ShadowContext> shadows_[gen8::kNumEngines];  // by guest LRCA
+  std::vector<drv::Bo> retired_;  // images and rings of shadows a reboot dropped
   uint32_t inflight_[gen8::kNumEngines] = {};
   // Bumped by every reset of the engine: a workload built before it is
   // stale, and its completion is dropped (the guest has forgotten it).

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "common/vmm_abi.h"
 #include "hv/boot.h"
@@ -141,6 +142,11 @@ tl::expected<std::unique_ptr<Vm>, std::string> Vm::create(const VmConfig& cfg) {
   void* run = mmap(nullptr, vm->run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_, 0);
   if (run == MAP_FAILED) return tl::unexpected(errno_text("cannot map the vCPU run area"));
   vm->run_ = static_cast<kvm_run*>(run);
+  // The vCPU's power-on state that KVM_SET_SREGS/REGS do not cover, for reboots.
+  if (ioctl(vm->vcpu_, KVM_GET_LAPIC, &vm->lapic0_) < 0)
+    vm->no_reboot_ = errno_text("KVM_GET_LAPIC failed");
+  else if (ioctl(vm->vcpu_, KVM_GET_VCPU_EVENTS, &vm->events0_) < 0)
+    vm->no_reboot_ = errno_text("KVM_GET_VCPU_EVENTS failed");
   int khz = ioctl(vm->vcpu_, KVM_GET_TSC_KHZ, 0);
   vm->tsc_hz_ = khz > 0 ? uint64_t(khz) * 1000 : 0;
   if (!vm->add_slot(0, cfg.ram.size, cfg.ram.host, 0))
@@ -169,7 +175,12 @@ Vm::~Vm() {
 }
 
 tl::expected<void, std::string> Vm::load(std::span<const uint8_t> elf) {
-  auto img = load_elf(elf, cfg_.ram.host, cfg_.ram.size, kImageBase);
+  elf_.assign(elf.begin(), elf.end());
+  return boot();
+}
+
+tl::expected<void, std::string> Vm::boot() {
+  auto img = load_elf(elf_, cfg_.ram.host, cfg_.ram.size, kImageBase);
   if (!img) return tl::unexpected(img.error());
   if (!tsc_hz_) return tl::unexpected(std::string("KVM reports no TSC frequency"));
   BootParams p{cfg_.ram.size, tsc_hz_, img->highest, img->entry, cfg_.cmdline};
@@ -181,6 +192,35 @@ tl::expected<void, std::string> Vm::load(std::span<const uint8_t> elf) {
   kvm_regs r = boot_regs(p);
   if (ioctl(vcpu_, KVM_SET_REGS, &r) < 0) return tl::unexpected(errno_text("KVM_SET_REGS"));
   return {};
+}
+
+tl::expected<void, std::string> Vm::reboot() {
+  if (!no_reboot_.empty()) return tl::unexpected("cannot reboot: " + no_reboot_);
+  if (elf_.empty()) return tl::unexpected(std::string("cannot reboot: no image was loaded"));
+  std::optional<tl::expected<void, std::string>> done;
+  on_vcpu([&] {
+    if (stop_) return;
+    // The last exit's MMIO or PIO completes only on the next KVM_RUN, and a
+    // read's completion would write the old instruction's registers over the
+    // boot state. An entry with immediate_exit set finishes it and returns
+    // at once (the KVM API's way to make the vCPU state consistent).
+    __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    ioctl(vcpu_, KVM_RUN, 0);
+    __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    if (on_reset_) on_reset_();
+    std::memset(cfg_.ram.host, 0, cfg_.ram.size);
+    // An interrupt in service or pending from the last boot would mask or
+    // precede the new boot's; KVM_SET_SREGS does not clear them.
+    if (ioctl(vcpu_, KVM_SET_LAPIC, &lapic0_) < 0) return void(done = tl::unexpected(errno_text("KVM_SET_LAPIC")));
+    if (ioctl(vcpu_, KVM_SET_VCPU_EVENTS, &events0_) < 0)
+      return void(done = tl::unexpected(errno_text("KVM_SET_VCPU_EVENTS")));
+    msis_at_last_wait_ = msis_.load();
+    done = boot();
+    if (*done) ++reboots_;
+  });
+  if (!done) return tl::unexpected(std::string("cannot reboot: the VM has stopped"));
+  if (!*done) stop("error: reboot failed: " + done->error());
+  return *done;
 }
 
 // ---- the vCPU thread ----
@@ -215,6 +255,7 @@ void Vm::kick() {
 
 void Vm::run_tasks() {
   std::unique_lock lk(task_mu_);
+  task_waiting_ = false;
   while (!tasks_.empty()) {
     auto fn = std::move(tasks_.front());
     tasks_.pop_front();
@@ -234,6 +275,8 @@ void Vm::on_vcpu(const std::function<void()>& fn) {
   std::unique_lock lk(task_mu_);
   tasks_.push_back(fn);
   uint64_t ticket = ++tasks_queued_;
+  task_waiting_ = true;
+  wake_cv_.notify_all();
   kick();
   task_cv_.wait(lk, [&] { return tasks_done_ >= ticket || !running_; });
 }
@@ -353,7 +396,8 @@ std::vector<std::string> Vm::console_lines() const {
 }
 
 // Runs on the vCPU thread, out of KVM_RUN: blocks until the watched word
-// changes, an MSI arrives, the deadline passes, or the VM stops.
+// changes, an MSI arrives, the deadline passes, the VM stops, or another
+// thread has a task for the vCPU (a WAIT may end early; the guest checks).
 void Vm::pv_wait(uint64_t args_gpa) {
   WaitArgs a;
   if (!read_gpa(args_gpa, &a, sizeof a) || a.gpa % 4 || a.gpa + 4 > cfg_.ram.size) {
@@ -364,7 +408,8 @@ void Vm::pv_wait(uint64_t args_gpa) {
   uint64_t left_ns = a.deadline > a.now ? (a.deadline - a.now) * 1'000'000'000.0 / tsc_hz_ : 0;
   uint64_t deadline = now_ns() + left_ns;
   auto done = [&] {
-    return *word != a.expected || msis_.load() != msis_at_last_wait_ || stop_ || now_ns() >= deadline;
+    return *word != a.expected || msis_.load() != msis_at_last_wait_ || stop_ || task_waiting_ ||
+           now_ns() >= deadline;
   };
   // Completions come within microseconds: spin a little before sleeping.
   for (uint64_t spin_end = now_ns() + 50'000; !done() && now_ns() < spin_end;) _mm_pause();

@@ -69,6 +69,16 @@ class Vm final : public Mpt, private ClassifiedBus {
   // Waits for the guest to exit, fail or time out; always tears the vCPU down.
   VmStatus wait();
   void stop(const std::string& why);
+  // A reset of the whole VM, as `virsh reset`: on the vCPU thread, out of
+  // KVM_RUN, the device models reset (`set_reset_handler`), RAM is zeroed,
+  // the image is loaded again and the vCPU goes back to its boot state (its
+  // local APIC and pending events as before the first boot). The guest then
+  // boots afresh. One sentence when the VM has already stopped.
+  tl::expected<void, std::string> reboot();
+  // Called on the vCPU thread on each reboot, before RAM is zeroed: devices
+  // that reach guest memory must be done with it when it returns.
+  void set_reset_handler(std::function<void()> fn) { on_reset_ = std::move(fn); }
+  uint32_t reboots() const { return reboots_.load(); }
 
   // Called on the vCPU thread for each MARK write, with host monotonic ns.
   void set_mark_handler(std::function<void(uint64_t mark, uint64_t ns)> fn) { on_mark_ = std::move(fn); }
@@ -126,6 +136,8 @@ class Vm final : public Mpt, private ClassifiedBus {
   void merge_rw(uint64_t gpa);
   void finish(const std::string& status, uint32_t code);
   void pv_wait(uint64_t args_gpa);
+  // The image in RAM and the vCPU in its boot state.
+  tl::expected<void, std::string> boot();
 
   VmConfig cfg_;
   int kvm_ = -1, vm_ = -1, vcpu_ = -1;
@@ -157,6 +169,15 @@ class Vm final : public Mpt, private ClassifiedBus {
   std::condition_variable task_cv_;
   std::deque<std::function<void()>> tasks_;
   uint64_t tasks_done_ = 0, tasks_queued_ = 0;
+  std::atomic<bool> task_waiting_{false};  // ends a WAIT so the task runs
+
+  // What a reboot restores.
+  std::vector<uint8_t> elf_;
+  kvm_lapic_state lapic0_{};
+  kvm_vcpu_events events0_{};
+  std::string no_reboot_;  // why this KVM cannot reboot the VM, if it cannot
+  std::function<void()> on_reset_;
+  std::atomic<uint32_t> reboots_{0};
 
   // WAIT wakeups: MSIs and stop requests.
   std::mutex wake_mu_;

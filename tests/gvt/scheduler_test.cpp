@@ -95,6 +95,8 @@ TEST_P(HungVgpu, IsResetAtTheDrainTimeoutAndTheCoRunnerKeepsItsFrames) {
     ASSERT_TRUE(eventually([&] { return bad->vgpu().status() != "ok"; }));
     const auto took = clk::now() - t0;
     EXPECT_THAT(bad->vgpu().status(), ::testing::HasSubstr("hung"));
+    EXPECT_TRUE(bad->guest().stopped()) << "failsafe stops the VM";
+    EXPECT_FALSE(good->guest().stopped());
     // Not before its timeout, and not long after (generous: a loaded CI box).
     EXPECT_GE(took, std::chrono::nanoseconds(sp.drain_timeout_ns));
     EXPECT_LT(took, std::chrono::nanoseconds(sp.drain_timeout_ns) + std::chrono::seconds(5));
@@ -128,7 +130,7 @@ TEST(Scheduler, RebootCreateAndDestroyWhileAnotherVmRuns) {
     while (!done) steady_runs.push_back(run_guest(**h, *steady, "desktop2d", kFrames));
   });
   expect_native(run_guest(**h, *rebooting, "fill", kFrames), "fill");
-  rebooting->vgpu().reset_device_model();
+  (*h)->gvt().reset_vgpu(&rebooting->vgpu());
   expect_native(run_guest(**h, *rebooting, "fill", kFrames), "fill", false);
   EXPECT_EQ(rebooting->vgpu().status(), "ok");
   {
@@ -142,6 +144,48 @@ TEST(Scheduler, RebootCreateAndDestroyWhileAnotherVmRuns) {
   ASSERT_FALSE(steady_runs.empty());
   for (size_t i = 0; i < steady_runs.size(); ++i) expect_native(steady_runs[i], "desktop2d", i == 0);
   EXPECT_EQ(steady->vgpu().status(), "ok");
+}
+
+// A reboot mid-batch: the vGPU's running workload is preempted (queued ones
+// are dropped, as an engine reset drops them), and the reset returns once nothing of the VM's is on
+// the GPU, long before the drain timeout. The rebooted guest's driver then
+// loads again and draws native frames, as does a VM beside it all along.
+TEST(Scheduler, RebootMidBatchTakesTheVgpuOffTheGpu) {
+  for (const char* n : {"fill", "desktop2d"}) ASSERT_EQ(native(n).error, "") << n;
+  SchedParams sp = MediatedHost::kTestSched;
+  sp.drain_timeout_ns = 60'000'000'000;  // only the reboot's preemption can end the batch
+  auto h = MediatedHost::create(sp);
+  ASSERT_TRUE(h) << h.error();
+  auto vm = new_vm(**h), other = new_vm(**h);
+  ASSERT_TRUE(vm && other);
+  std::atomic<bool> done{false};
+  std::vector<Outcome> other_runs;
+  std::thread t([&] {
+    while (!done) other_runs.push_back(run_guest(**h, *other, "desktop2d", kFrames));
+  });
+  {
+    drv::Device dev;
+    ASSERT_TRUE(dev.init(vm->guest()));
+    StuckBatch stuck;
+    ASSERT_TRUE(stuck.submit(dev, Stuck::SelfLoop));
+    ASSERT_TRUE(eventually([&] { return (*h)->gvt().sched_stats(&vm->vgpu()).workloads >= 1; }));
+    const auto t0 = clk::now();
+    (*h)->gvt().reset_vgpu(&vm->vgpu());
+    EXPECT_LT(clk::now() - t0, std::chrono::nanoseconds(sp.drain_timeout_ns) / 2);
+    const SchedStats s = (*h)->gvt().sched_stats(&vm->vgpu());
+    EXPECT_EQ(s.preempted, 1u);
+    EXPECT_EQ(s.hangs, 0u);
+    EXPECT_EQ(vm->vgpu().status(), "ok");
+    // The previous boot's driver is gone with its RAM; nothing of it runs.
+    stuck.dev = nullptr;
+  }
+  expect_native(run_guest(**h, *vm, "fill", kFrames), "fill", false);
+  EXPECT_EQ(vm->vgpu().status(), "ok");
+  done = true;
+  t.join();
+  ASSERT_FALSE(other_runs.empty());
+  for (size_t i = 0; i < other_runs.size(); ++i) expect_native(other_runs[i], "desktop2d", i == 0);
+  EXPECT_EQ(other->vgpu().status(), "ok");
 }
 
 // A guest that resets its own engine (GDRST) while its batch is stuck gets

@@ -3,7 +3,9 @@
 // flips, vblank interrupts, refused probes), and the destroy order proven on
 // recycled RAM.
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "cli/mediated.h"
 #include "common/gen8/layout.h"
@@ -158,6 +160,46 @@ TEST(KvmMediated, DestroyWhileAnotherRunsThenRecycle) {
   cli::RunResult rb = h.wait(*b);
   EXPECT_EQ(rb.status, "ok") << "B ran on while A was destroyed and C created";
   EXPECT_GT(rb.frames, 10u);
+}
+
+// Lifecycle under load: a VM reboots mid-run (its vGPU reset and off the
+// GPU, its RAM zeroed, the image reloaded) while another draws beside it.
+// The new boot's driver loads and balloons again and draws the native
+// frames; the other VM never notices.
+TEST(KvmMediated, RebootMidRunWhileAnotherRuns) {
+  GVIRT_REQUIRE_KVM();
+  constexpr uint32_t kFrames = 3000;  // long enough to be rebooted mid-run
+  const cli::RunResult native = native_baseline("fill", kFrames);
+  ASSERT_EQ(native.status, "ok");
+  auto host = cli::MediatedHost::create(2ull << 30, options());
+  ASSERT_TRUE(host) << host.error();
+  cli::MediatedHost& h = **host;
+  cli::VmSpec steady = spec("desktop2d", "", 0);
+  steady.seconds = 4;
+  auto a = h.add_vm(spec("fill", "", kFrames));
+  auto b = h.add_vm(steady);
+  ASSERT_TRUE(a && b) << (a ? b.error() : a.error());
+  h.start(*a);
+  h.start(*b);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (h.mediator().sched_stats(&h.vgpu(*a)).workloads < 100 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto r = h.reboot(*a);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(h.vm(*a).reboots(), 1u);
+  cli::RunResult ra = h.wait(*a);
+  SCOPED_TRACE(ra.console_log);
+  EXPECT_EQ(ra.status, "ok");
+  EXPECT_EQ(ra.frames, kFrames);
+  EXPECT_EQ(ra.frame_checksum, native.frame_checksum);
+  EXPECT_EQ(ra.guest_checksum, native.guest_checksum);
+  EXPECT_GE(ra.vgpu["submission"]["workloads"].get<uint64_t>(), kFrames);
+  cli::RunResult rb = h.wait(*b);
+  EXPECT_EQ(rb.status, "ok") << "B ran on while A rebooted";
+  EXPECT_GT(rb.frames, 10u);
+  EXPECT_EQ(rb.frame_checksum, rb.guest_checksum);
+  EXPECT_EQ(h.mediator().sched_stats(&h.vgpu(*b)).hangs, 0u);
+  EXPECT_FALSE(h.reboot(*a)) << "a stopped VM cannot reboot";
 }
 
 }  // namespace
