@@ -186,6 +186,7 @@ int run(const RunArgs& a) {
   opt.trace_ppgtt = a.trace_ppgtt;
   opt.vmm = a.vmm;
   opt.host_workload = a.host_workload;
+  opt.host_seconds = a.seconds;
   opt.sched.tick_ns = static_cast<uint64_t>(a.tick_ms * 1e6);
   opt.sched.balance_ns = static_cast<uint64_t>(a.balance_ms * 1e6);
   opt.sched.drain_timeout_ns = static_cast<uint64_t>(a.drain_timeout_ms * 1e6);
@@ -193,6 +194,8 @@ int run(const RunArgs& a) {
       (a.scan_nonpriv || a.trace_commands || a.trace_ppgtt || !a.host_workload.empty() || a.vmm != "kvm"))
     return usage_error(
         "--scan-nonpriv, --trace-commands, --trace-ppgtt, --host-workload and --vmm need vGPUs, not --passthrough");
+  if (specs.empty() && (a.passthrough || a.host_workload.empty()))
+    return usage_error("give a VM to run: --vm W (or only --host-workload W, the host's workload alone)");
   if (!a.host_workload.empty() && !wl::find_workload(a.host_workload.c_str()))
     return usage_error(fmt::format("unknown host workload '{}'; see 'gvirt workloads'", a.host_workload));
   if (a.balance_ms < a.tick_ms)
@@ -228,7 +231,7 @@ int run(const RunArgs& a) {
     const cli::RunResult& r = results[i];
     // The host's own workload comes last.
     const std::string name = i < specs.size() ? fmt::format("vm{}", i) : "host";
-    if (results.size() > 1) fmt::print("{} ", name);
+    if (results.size() > 1 || specs.empty()) fmt::print("{} ", name);
     print_result(r);
     nlohmann::json j = cli::to_json(r);
     j["vm"] = name;
@@ -341,8 +344,7 @@ int main(int argc, char** argv) {
   RunArgs rargs;
   CLI::App* runc = app.add_subcommand("run", "Run workloads in VMs.");
   runc->add_flag("--passthrough", rargs.passthrough, "Give the whole GPU to one VM (direct pass-through)");
-  runc->add_option("--vm", rargs.vms, "W[,frames=N][,seconds=S][,ram=MiB][,type=T][,ppgtt=shadow|2stage]")
-      ->required();
+  runc->add_option("--vm", rargs.vms, "W[,frames=N][,seconds=S][,ram=MiB][,type=T][,ppgtt=shadow|2stage]");
   runc->add_option("--seconds", rargs.seconds, "Run every VM for this long")->check(CLI::PositiveNumber);
   runc->add_option("--json", rargs.json, "Write the results as JSON (schema in docs/cli.md)");
   runc->add_option("--screenshots", rargs.screenshots, "Directory for one PNG (and console log) per VM");

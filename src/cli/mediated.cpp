@@ -380,7 +380,7 @@ tl::expected<MediatedRun, std::string> run_mediated(const std::vector<VmSpec>& s
     VmSpec hs;
     hs.workload = opt.host_workload;
     hs.frames = specs.empty() ? 200 : specs[0].frames;
-    hs.seconds = specs.empty() ? 0 : specs[0].seconds;
+    hs.seconds = specs.empty() ? opt.host_seconds : specs[0].seconds;
     if (auto r = h.start_host(hs); !r) return tl::unexpected(r.error());
   }
   MediatedRun run;

@@ -27,6 +27,7 @@ struct VmRunOptions {
   std::string vmm = "kvm";
   gvt::SchedParams sched;
   std::string host_workload;  // the host's own workload beside the VMs, if any
+  double host_seconds = 0;    // how long it runs when there is no VM to follow
 };
 
 // The guest image built beside the gvirt binary.

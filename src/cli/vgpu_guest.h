@@ -148,13 +148,12 @@ class VgpuGuest final : public drv::Platform {
   // guest. Spins briefly (a tiny batch's round trip), then sleeps in short
   // steps. An MSI not yet taken ends the wait, as the guest's WAIT does.
   void wait(const volatile uint32_t* addr, uint32_t expected, uint64_t deadline_ns) override {
-    if (stopped_.load(std::memory_order_relaxed)) {
-      const uint64_t now = now_ns();
-      if (now < deadline_ns) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
-      return;
-    }
     for (int i = 0;; ++i) {
-      if (drv::polled(*addr) != expected || mpt_.msi_count() != irq_seen_ || now_ns() >= deadline_ns) return;
+      if (drv::polled(*addr) != expected || mpt_.msi_count() != irq_seen_) return;
+      const uint64_t now = now_ns();
+      if (now >= deadline_ns) return;
+      if (stopped_.load(std::memory_order_relaxed))
+        return std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
       if (i < 200)
         std::this_thread::yield();
       else

@@ -72,6 +72,21 @@ TEST(SoftRun, VmsAndTheHostWorkloadGetTheirNativeFrames) {
   EXPECT_GT(run->scheduler["switch_latency_us"]["max"].get<double>(), 0.0);
 }
 
+// The host's workload alone (no VM: the baseline its share beside VMs is
+// compared with) still goes through the scheduler, and gets its native frames.
+TEST(SoftRun, TheHostWorkloadRunsAlone) {
+  const RunResult want = native("fill", 200);
+  auto run = run_mediated({}, soft("fill"));
+  ASSERT_TRUE(run) << run.error();
+  ASSERT_EQ(run->results.size(), 1u);
+  const RunResult& r = run->results[0];
+  EXPECT_EQ(r.status, "ok");
+  EXPECT_EQ(r.frames, 200u);
+  EXPECT_EQ(r.frame_checksum, want.frame_checksum);
+  EXPECT_GE(r.sched["workloads"].get<uint64_t>(), 200u);
+  EXPECT_NEAR(r.sched["gpu_share"].get<double>(), 1.0, 1e-9);
+}
+
 // The hostile `hang` workload, after its second of plain frames, holds the
 // engine until the drain timeout: the scheduler resets it, only its vGPU
 // goes to failsafe, and the other VM, drawing all along, gets exactly its
