@@ -323,7 +323,9 @@ std::vector<uint32_t> Vgpu::shadow_contexts() const {
   std::lock_guard lk(mu_);
   std::vector<uint32_t> out;
   for (const auto& per_engine : shadows_)
-    for (const auto& [lrca, sc] : per_engine) out.push_back(static_cast<uint32_t>(sc.image.gm));
+    for (const auto& [lrca, sc] : per_engine)
+      for (const drv::Bo* bo : {&sc.image, &sc.ring}) out.push_back(static_cast<uint32_t>(bo->gm));
+  for (const drv::Bo& bo : retired_) out.push_back(static_cast<uint32_t>(bo.gm));
   return out;
 }
 

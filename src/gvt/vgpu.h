@@ -121,7 +121,10 @@ class Vgpu final : public hv::BusDevice, public hv::PciFunction, public SchedCli
   const VirtualConfig& config() const { return cfg_; }
   const GmSlice& slice() const { return cfg0_.slice; }
   uint32_t id() const { return cfg0_.id; }
-  // The GM addresses of its shadow contexts (the GPU accounts work by them).
+  // The GM addresses of its shadow objects. The GPU accounts work by
+  // context address, and every context this vGPU's work ran in is among
+  // them (those a reboot retired too: a retired image may come back as a
+  // ring); the rest account nothing.
   std::vector<uint32_t> shadow_contexts() const;
   uint64_t scratch_hpa() const { return cfg0_.scratch_hpa; }
 

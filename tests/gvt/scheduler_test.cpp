@@ -169,9 +169,14 @@ TEST(Scheduler, RebootMidBatchTakesTheVgpuOffTheGpu) {
     StuckBatch stuck;
     ASSERT_TRUE(stuck.submit(dev, Stuck::SelfLoop));
     ASSERT_TRUE(eventually([&] { return (*h)->gvt().sched_stats(&vm->vgpu()).workloads >= 1; }));
+    const std::vector<uint32_t> shadows = vm->vgpu().shadow_contexts();
+    ASSERT_FALSE(shadows.empty());
     const auto t0 = clk::now();
     (*h)->gvt().reset_vgpu(&vm->vgpu());
     EXPECT_LT(clk::now() - t0, std::chrono::nanoseconds(sp.drain_timeout_ns) / 2);
+    // The GPU accounts work by context address: the dropped shadows' objects
+    // stay this vGPU's, so no other VM inherits its GPU time.
+    for (uint32_t gm : shadows) EXPECT_THAT(vm->vgpu().shadow_contexts(), ::testing::Contains(gm));
     const SchedStats s = (*h)->gvt().sched_stats(&vm->vgpu());
     EXPECT_EQ(s.preempted, 1u);
     EXPECT_EQ(s.hangs, 0u);
