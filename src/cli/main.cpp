@@ -112,8 +112,9 @@ void print_result(const cli::RunResult& r) {
     per_frame = r.frames ? per_s * r.seconds / r.frames : 0.0;
     what = "traps";
   }
-  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} {}/frame\n", r.workload,
-             r.status, r.frames, r.seconds, r.fps, r.frame_checksum, r.guest_checksum, per_frame, what);
+  fmt::print("{}: {}, {} frames in {:.2f} s, {:.1f} fps, frame {} guest {}, {:.1f} {}/frame\n",
+             r.workload, r.status, r.frames, r.seconds, r.fps, r.frame_checksum, r.guest_checksum,
+             per_frame, what);
   if (r.exits)
     fmt::print("exits: {} mmio, {} pio, {} wait, {} ro_memslot ({:.1f} per frame); console log {}\n",
                r.exits->mmio, r.exits->pio, r.exits->wait, r.exits->ro_memslot,
@@ -195,7 +196,8 @@ int run(const RunArgs& a) {
     return usage_error(
         "--scan-nonpriv, --trace-commands, --trace-ppgtt, --host-workload and --vmm need vGPUs, not --passthrough");
   if (specs.empty() && (a.passthrough || a.host_workload.empty()))
-    return usage_error("give a VM to run: --vm W (or only --host-workload W, the host's workload alone)");
+    return usage_error(
+        "give a VM to run: --vm W (or only --host-workload W, the host's workload alone)");
   if (!a.host_workload.empty() && !wl::find_workload(a.host_workload.c_str()))
     return usage_error(fmt::format("unknown host workload '{}'; see 'gvirt workloads'", a.host_workload));
   if (a.balance_ms < a.tick_ms)
@@ -344,7 +346,8 @@ int main(int argc, char** argv) {
   RunArgs rargs;
   CLI::App* runc = app.add_subcommand("run", "Run workloads in VMs.");
   runc->add_flag("--passthrough", rargs.passthrough, "Give the whole GPU to one VM (direct pass-through)");
-  runc->add_option("--vm", rargs.vms, "W[,frames=N][,seconds=S][,ram=MiB][,type=T][,ppgtt=shadow|2stage]");
+  runc->add_option("--vm", rargs.vms,
+                   "W[,frames=N][,seconds=S][,ram=MiB][,type=T][,ppgtt=shadow|2stage]");
   runc->add_option("--seconds", rargs.seconds, "Run every VM for this long")->check(CLI::PositiveNumber);
   runc->add_option("--json", rargs.json, "Write the results as JSON (schema in docs/cli.md)");
   runc->add_option("--screenshots", rargs.screenshots, "Directory for one PNG (and console log) per VM");

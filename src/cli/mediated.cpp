@@ -166,8 +166,8 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   if (opt_.vmm == "soft") {
     if (spec.workload == "selftest" || !self_test(spec, opt_).empty())
       return fail("guest self-tests probe CPU isolation, which a soft VM does not have: run them under KVM");
-    auto soft =
-        SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace, shadow, gu.ppgtt_trace);
+    auto soft = SoftVm::create(*gpu_, *gvt_, bytes, gu.type, opt_.scan_nonpriv, gu.trace, shadow,
+                               gu.ppgtt_trace);
     if (!soft) return fail(soft.error());
     gu.soft = std::move(*soft);
     gu.vgpu = &gu.soft->vgpu();
@@ -186,8 +186,8 @@ tl::expected<size_t, std::string> MediatedHost::add_vm(const VmSpec& spec) {
   auto dom = std::make_shared<hw::Domain>(bytes);
   dom->map(0, gu.ram.phys, bytes);
   gu.domain = gpu_->add_domain(dom);
-  auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain, opt_.scan_nonpriv,
-                              gu.trace, shadow, gu.ppgtt_trace});
+  auto v = gvt_->create_vgpu({gu.type, gu.vm.get(), bytes, kBar0Base, kApertureBase, gu.domain,
+                              opt_.scan_nonpriv, gu.trace, shadow, gu.ppgtt_trace});
   if (!v) return fail(v.error());
   gu.vgpu = *v;
   hv::Vm* vmp = gu.vm.get();
@@ -280,7 +280,9 @@ RunResult MediatedHost::wait(size_t i) {
 
 tl::expected<void, std::string> MediatedHost::reboot(size_t i) {
   Guest& gu = *guests_[i];
-  if (gu.soft) return tl::unexpected(std::string("a soft VM cannot reboot: its CPU is a host thread; use --vmm kvm"));
+  if (gu.soft)
+    return tl::unexpected(
+        std::string("a soft VM cannot reboot: its CPU is a host thread; use --vmm kvm"));
   return gu.vm->reboot();
 }
 

@@ -93,11 +93,16 @@ struct KindInfo {
   Kind kind;
   int engine;  // the default
 };
-constexpr KindInfo kKinds[] = {{"lri", Kind::Lri, 1},   {"sdi", Kind::Sdi, 0},
-                               {"blit", Kind::Blit, 1}, {"index", Kind::Index, 0},
-                               {"elsp", Kind::Elsp, 1}, {"toctou", Kind::Toctou, 1},
-                               {"loop", Kind::Loop, 1}, {"semaphore", Kind::Semaphore, 1},
-                               {"ppgtt-leaf", Kind::PpgttLeaf, 1}, {"ppgtt-edit", Kind::PpgttEdit, 1}};
+constexpr KindInfo kKinds[] = {{"lri", Kind::Lri, 1},
+                               {"sdi", Kind::Sdi, 0},
+                               {"blit", Kind::Blit, 1},
+                               {"index", Kind::Index, 0},
+                               {"elsp", Kind::Elsp, 1},
+                               {"toctou", Kind::Toctou, 1},
+                               {"loop", Kind::Loop, 1},
+                               {"semaphore", Kind::Semaphore, 1},
+                               {"ppgtt-leaf", Kind::PpgttLeaf, 1},
+                               {"ppgtt-edit", Kind::PpgttEdit, 1}};
 
 char g_err[128];
 drv::Device g_dev;
@@ -317,7 +322,8 @@ void run_ppgtt_leaf(int e) {
     w.store_dword(mine_va, 0x600D, false);
   });
   auto r = ctx.wait(s);
-  report(r && mine.dwords()[0] == 0x600D, "the foreign store went nowhere and the guest's own landed (%s)",
+  report(r && mine.dwords()[0] == 0x600D,
+         "the foreign store went nowhere and the guest's own landed (%s)",
          r ? "completed" : drv::error_name(r.error()));
 }
 
@@ -341,7 +347,8 @@ void run_ppgtt_edit(int e, uint64_t n) {
     submit_stores(batch[0], [&](CmdWriter& w) { w.store_dword(kHostileVa, first, false); });
     // The edit, with the first store perhaps still queued.
     if (!ctx.ppgtt().map(kHostileVa, page[to].pages.phys, kPageSize)) break;
-    const uint32_t s = submit_stores(batch[1], [&](CmdWriter& w) { w.store_dword(kHostileVa, second, false); });
+    const uint32_t s =
+        submit_stores(batch[1], [&](CmdWriter& w) { w.store_dword(kHostileVa, second, false); });
     if (auto r = ctx.wait(s); !r) {
       report(false, "iteration %llu did not complete: %s", static_cast<unsigned long long>(i),
              drv::error_name(r.error()));
@@ -350,10 +357,11 @@ void run_ppgtt_edit(int e, uint64_t n) {
     const bool good = *new_word == second && (*old_word == before || *old_word == first);
     ok += good;
     if (!good && i - ok <= 5)
-      report_info("iteration %llu: old frame %u (was %u), new frame %u", static_cast<unsigned long long>(i),
-                  *old_word, before, *new_word);
+      report_info("iteration %llu: old frame %u (was %u), new frame %u",
+                  static_cast<unsigned long long>(i), *old_word, before, *new_word);
   }
-  report(ok == n, "%llu of %llu edits were seen by the next submission, with no stale or foreign page",
+  report(ok == n,
+         "%llu of %llu edits were seen by the next submission, with no stale or foreign page",
          static_cast<unsigned long long>(ok), static_cast<unsigned long long>(n));
 }
 
@@ -387,7 +395,8 @@ void test_hostile(Cmdline& cl) {
     if (name && str_eq(k.name, name)) info = &k;
   if (!info)
     exit_with(kExitBadCmdline,
-              "hostile: kind must be lri, sdi, blit, index, elsp, toctou, loop, semaphore, ppgtt-leaf or ppgtt-edit");
+              "hostile: kind must be lri, sdi, blit, index, elsp, toctou, loop, semaphore, "
+              "ppgtt-leaf or ppgtt-edit");
   int engine = info->engine;
   if (const char* en = cl.get("engine")) {
     if (str_eq(en, "rcs"))
@@ -401,7 +410,8 @@ void test_hostile(Cmdline& cl) {
     exit_with(kExitBadCmdline, "hostile: blits run on bcs only");
   uint64_t iterations = 0;
   if ((info->kind == Kind::Toctou || info->kind == Kind::PpgttEdit) &&
-      (!cl.get_u64("iterations", info->kind == Kind::Toctou ? 1000 : 200, &iterations, g_err, sizeof g_err) ||
+      (!cl.get_u64("iterations", info->kind == Kind::Toctou ? 1000 : 200, &iterations, g_err,
+                   sizeof g_err) ||
        iterations == 0 || iterations > 1'000'000))
     exit_with(kExitBadCmdline, "hostile: iterations must be 1 to 1000000");
   if (const char* k = cl.first_unused()) {

@@ -166,8 +166,7 @@ tl::expected<Vgpu*, std::string> Gvt::create_vgpu(const VgpuParams& p) {
 
 void Gvt::destroy_vgpu(Vgpu* v) {
   std::lock_guard lk(mu_);
-  auto it = std::find_if(instances_.begin(), instances_.end(),
-                         [v](const auto& i) { return i->vgpu.get() == v; });
+  auto it = instance_locked(v);
   if (it == instances_.end()) return;
   Instance& in = **it;
   // Drain: the VM reaches the vGPU no more (its vCPU is stopped and the
@@ -191,10 +190,14 @@ void Gvt::destroy_vgpu(Vgpu* v) {
   spdlog::info("vgpu {}: destroyed", id);
 }
 
+std::vector<std::unique_ptr<Gvt::Instance>>::iterator Gvt::instance_locked(const Vgpu* v) {
+  return std::find_if(instances_.begin(), instances_.end(),
+                      [v](const auto& i) { return i->vgpu.get() == v; });
+}
+
 void Gvt::reset_vgpu(Vgpu* v) {
   std::lock_guard lk(mu_);
-  if (std::none_of(instances_.begin(), instances_.end(), [v](const auto& i) { return i->vgpu.get() == v; }))
-    return;
+  if (instance_locked(v) == instances_.end()) return;
   // The reset cancels every engine's work (the running workload is reset
   // off its engine within a millisecond; its late completion is dropped),
   // and once none is left the shadow contexts can go.

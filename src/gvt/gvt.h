@@ -164,6 +164,8 @@ class Gvt final : private SubmitPort {
   // False when the engine had to be reset; `*late_ns` is then how long after
   // the drain timeout the reset was done (0 for a preemption).
   bool wait_for_gpu(int e, uint64_t* late_ns);
+  // `v`'s instance, or instances_.end(); with mu_.
+  std::vector<std::unique_ptr<Instance>>::iterator instance_locked(const Vgpu* v);
   // Waits until no engine runs or completes a workload of `c`.
   void wait_off_gpu_locked(std::unique_lock<std::mutex>& lk, const SchedClient* c);
   bool map_bar(Instance& in, int bar, uint64_t base);

@@ -352,7 +352,8 @@ void Vgpu::drop_shadows_locked() {
 }
 
 tl::expected<drv::Bo, std::string> Vgpu::shadow_bo(uint64_t bytes) {
-  auto it = std::find_if(retired_.begin(), retired_.end(), [bytes](const drv::Bo& b) { return b.size == bytes; });
+  auto it = std::find_if(retired_.begin(), retired_.end(),
+                         [bytes](const drv::Bo& b) { return b.size == bytes; });
   if (it == retired_.end()) return port_->alloc_shadow(bytes);
   drv::Bo bo = *it;
   retired_.erase(it);

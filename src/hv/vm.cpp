@@ -1,23 +1,21 @@
 #include "hv/vm.h"
 
-#include "common/polled_store.h"
-
 #include <errno.h>
 #include <fcntl.h>
+#include <immintrin.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <unistd.h>
-
-#include <immintrin.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <optional>
 
+#include "common/polled_store.h"
 #include "common/vmm_abi.h"
 #include "hv/boot.h"
 #include "hv/elf_loader.h"
@@ -211,7 +209,8 @@ tl::expected<void, std::string> Vm::reboot() {
     std::memset(cfg_.ram.host, 0, cfg_.ram.size);
     // An interrupt in service or pending from the last boot would mask or
     // precede the new boot's; KVM_SET_SREGS does not clear them.
-    if (ioctl(vcpu_, KVM_SET_LAPIC, &lapic0_) < 0) return void(done = tl::unexpected(errno_text("KVM_SET_LAPIC")));
+    if (ioctl(vcpu_, KVM_SET_LAPIC, &lapic0_) < 0)
+      return void(done = tl::unexpected(errno_text("KVM_SET_LAPIC")));
     if (ioctl(vcpu_, KVM_SET_VCPU_EVENTS, &events0_) < 0)
       return void(done = tl::unexpected(errno_text("KVM_SET_VCPU_EVENTS")));
     msis_at_last_wait_ = msis_.load();

@@ -45,7 +45,8 @@ class Hang final : public Registered<Hang> {
   }
 
  private:
-  Info info_{"hang", "hostile: after 1 s of plain frames, a batch that jumps to itself forever", true};
+  Info info_{"hang", "hostile: after 1 s of plain frames, a batch that jumps to itself forever",
+             true};
   static constexpr uint64_t kPlainNs = 1'000'000'000;
   drv::Device* dev_ = nullptr;
   Frame2d* fr_ = nullptr;

@@ -223,7 +223,8 @@ TEST_P(KvmHostilePpgtt, AnEditWhileWorkIsQueuedIsSeenByTheNextSubmission) {
   const cli::RunResult& r = run.hostile;
   SCOPED_TRACE(r.console_log);
   EXPECT_EQ(r.status, "ok");
-  EXPECT_NE(read_log(r.console_log).find("PASS: hostile: ppgtt-edit: 200 of 200 edits"), std::string::npos);
+  EXPECT_NE(read_log(r.console_log).find("PASS: hostile: ppgtt-edit: 200 of 200 edits"),
+            std::string::npos);
   if (GetParam() == "shadow") {
     EXPECT_GE(r.vgpu["traps"]["pagetable"].get<uint64_t>(), 400u);
   }

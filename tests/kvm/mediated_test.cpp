@@ -2,12 +2,13 @@
 // running the selftest workload (ballooning, GGTT maps, aperture, modeset and
 // flips, vblank interrupts, refused probes), and the destroy order proven on
 // recycled RAM.
+#include "cli/mediated.h"
+
 #include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
 
-#include "cli/mediated.h"
 #include "common/gen8/layout.h"
 #include "kvm_fixture.h"
 
@@ -182,7 +183,8 @@ TEST(KvmMediated, RebootMidRunWhileAnotherRuns) {
   h.start(*a);
   h.start(*b);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (h.mediator().sched_stats(&h.vgpu(*a)).workloads < 100 && std::chrono::steady_clock::now() < until)
+  while (h.mediator().sched_stats(&h.vgpu(*a)).workloads < 100 &&
+         std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto r = h.reboot(*a);
   ASSERT_TRUE(r) << r.error();
